@@ -1,0 +1,460 @@
+"""Questions out of a grid of cells: the layout logic every tabular format shares.
+
+A format reader (XLSX sheet, CSV file, DOCX table, PDF table) turns its content into a `Grid`;
+`interpret` finds the header row(s), decides which column holds IDs, questions, answers and
+comments, and classifies each row as a question or a skipped row with a reason.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
+
+from .model import Location, Question, Skipped
+from .text import (
+    infer_answer_type,
+    is_end_marker,
+    is_placeholder,
+    looks_like_id,
+    looks_like_question,
+    one_line,
+)
+
+
+@dataclass(frozen=True)
+class Cell:
+    text: str  # displayed text, cleaned; "" when empty (or covered by a merge)
+    location: Location  # where this cell's content goes (a merge's anchor for covered cells)
+    options: tuple[str, ...] = ()  # allowed values (dropdown / checkbox labels / choices)
+    formula: bool = False  # computed by a formula: readable, never an answer to overwrite
+    hidden: bool = False  # in a hidden column
+
+
+@dataclass
+class Grid:
+    name: str  # sheet name, "table 3", "page 2": used in messages
+    rows: list[list[Cell]]  # rectangular: every row has the same number of cells
+    slot: Callable[
+        [int, int], Location
+    ]  # location of (row index, column index), even past the edge
+    section: str = ""  # section in force before the first row (e.g. a DOCX heading)
+
+
+@dataclass
+class GridResult:
+    questions: list[Question] = field(default_factory=list)
+    skipped: list[Skipped] = field(default_factory=list)
+    derived: bool = False  # answers are formulas fed from elsewhere: an analyst/summary view
+    has_layout: bool = False  # a question and an answer column were found
+
+
+AnswerCodes = Mapping[str, tuple[str, ...]]  # answer-type code -> allowed options ("" -> free text)
+
+
+# Header cells, matched against the whole (normalised) cell text.
+_ROLE_PATTERNS: dict[str, re.Pattern[str]] = {
+    "answer": re.compile(
+        r"^((vendor|supplier|solution provider|provider|your|company|institution|customer|"
+        r"respondent)'?s? )?(answers?|responses?|reply|respuestas?|r[ée]ponses?|antworte?n?|"
+        r"risposta|resposta|yes ?/ ?no( ?/ ?n/?a)?|y/n|compliance|compliant\??|"
+        r"status|selection|result)( \(.*\))?:?$"
+    ),
+    "comment": re.compile(
+        r"^((vendor|supplier|additional|interview|supporting|other|your) )?(comments?|notes?|"
+        r"remarks?|explanation|justification|details|information|evidence|"
+        r"comentarios?|observaciones|notas|explicaci[óo]n|commentaires?|kommentare?)"
+        r"( \(.*\))?( / .*)?:?$|^additional (information|details|comments)( \(.*\))?$"
+    ),
+    "question": re.compile(
+        r"^((assessment|vendor) )?(questions?|question text|requirements?|"
+        r"requirement text|controls?|control (description|statement|text)|criteria|item|"
+        r"preguntas?|requisitos?|questions?/requirements?|inquiry|query|prompt)( \(.*\))?:?$"
+    ),
+    "id": re.compile(
+        r"^(id|ref|ref[ _.]?id|reference|#|no\.?|nr\.?|num(ber)?|item ?(id|#|no\.?)|"
+        r"question ?(id|#|no\.?|number)|control ?(id|#|no\.?)|identifier|identificador|"
+        r"c[óo]digo|code)$"
+    ),
+    # columns for the requester or analyst: never an answer or comment slot
+    "other": re.compile(
+        r"^(guidance|analyst notes?|analyst|reviewer|preferred response|weight|score|scoring|"
+        r"reason for question|follow-?up.*|instructions?|help|hint|example|notes? for .*|"
+        r"compliant override|weight override|default weight|assessor.*|internal use.*)$"
+    ),
+}
+_MIN_HEADER_ROLES = 2
+
+
+@dataclass(frozen=True)
+class _Layout:
+    header_row: int | None  # index of the header row this layout came from
+    id_col: int | None
+    question_col: int
+    answer_col: int | None
+    comment_col: int | None
+    excluded: frozenset[int]  # columns named for the requester/analyst
+
+
+def _norm(text: str) -> str:
+    return re.sub(r"\s+", " ", text.replace("*", "")).strip().lower().rstrip(":")
+
+
+def header_roles(row: list[Cell]) -> dict[str, int]:
+    """Role -> column for a row that reads as a header, else {}."""
+    roles: dict[str, int] = {}
+    other: list[int] = []
+    filled = 0
+    for col, cell in enumerate(row):
+        if not cell.text:
+            continue
+        filled += 1
+        if len(cell.text) > 60:
+            return {}
+        label = _norm(cell.text)
+        for role, pattern in _ROLE_PATTERNS.items():
+            if pattern.match(label):
+                if role == "other":
+                    other.append(col)
+                else:
+                    roles.setdefault(role, col)
+                break
+    named = len(roles) + len(other)
+    title_and_answer = "answer" in roles and filled <= 2
+    if not title_and_answer and (
+        named < _MIN_HEADER_ROLES or not ({"answer", "question"} & roles.keys())
+    ):
+        return {}
+    roles.update({f"other{i}": col for i, col in enumerate(other)})
+    return roles
+
+
+def interpret(grid: Grid, answer_codes: AnswerCodes | None = None) -> GridResult:
+    """Classify every row of `grid` as a question or a skipped row."""
+    rows = grid.rows
+    result = GridResult()
+    if not rows:
+        return result
+    headers = {r: roles for r, row in enumerate(rows) if (roles := header_roles(row))}
+    layouts = _layouts(rows, headers)
+    if not layouts:
+        return result
+    result.has_layout = any(layout.answer_col is not None for _, layout in layouts)
+    codes = answer_codes if answer_codes and _code_column(rows, layouts, answer_codes) else None
+    uses_ids = _uses_ids(rows, layouts)
+    section = grid.section
+    previous: Question | None = None
+    formula_answers = 0
+    for r, row in enumerate(rows):
+        layout = _layout_at(layouts, r)
+        if r in headers:
+            title = _header_title(row, headers[r])
+            if title:
+                section = title
+            result.skipped.append(Skipped(row[0].location, "header_row", _row_text(row)))
+            previous = None
+            continue
+        texts = [c.text for c in row]
+        markers = [c for c in range(len(row)) if texts[c] and is_end_marker(texts[c])]
+        for c in markers:
+            texts[c] = ""
+        question_text = texts[layout.question_col]
+        ref = texts[layout.id_col] if layout.id_col is not None else ""
+        if ref and not looks_like_id(ref):
+            ref = ""
+        if not question_text:
+            filled = [t for t in texts if t]
+            if not filled:
+                if markers:
+                    result.skipped.append(
+                        Skipped(row[markers[0]].location, "end_marker", row[markers[0]].text)
+                    )
+                if ref:
+                    result.skipped.append(Skipped(row[0].location, "blank", ref))
+                continue
+            # IDs and level numbers beside a title ("1 | Anexo-1 | GENERAL") are not the title
+            words_only = [t for t in filled if not looks_like_id(t)] or filled
+            title = max(words_only, key=len)
+            kind = _non_question_kind(title, len(words_only))
+            if kind == "section_header":
+                section = one_line(title)
+            result.skipped.append(
+                Skipped(row[texts.index(title)].location, kind, one_line(" | ".join(filled)))
+            )
+            previous = None
+            continue
+        if not ref and not _is_question_row(row, texts, layout, uses_ids):
+            if uses_ids and previous is not None and _only_question_text(texts, layout):
+                # the second line of a question that spans two rows
+                merged = replace(previous, text=f"{previous.text} {one_line(question_text)}")
+                result.questions[-1] = merged
+                previous = merged
+                continue
+            kind = _non_question_kind(question_text, sum(1 for t in texts if t))
+            if kind == "section_header":
+                section = one_line(question_text)
+            result.skipped.append(
+                Skipped(row[layout.question_col].location, kind, one_line(question_text))
+            )
+            previous = None
+            continue
+        question, notes = _question(grid, r, row, layout, ref, section, codes)
+        formula_answers += row[layout.answer_col].formula if layout.answer_col is not None else 0
+        result.questions.append(question)
+        result.skipped.extend(notes)
+        previous = question
+    result.derived = len(result.questions) >= 3 and formula_answers > len(result.questions) / 2
+    return result
+
+
+def _layouts(
+    rows: list[list[Cell]], headers: dict[int, dict[str, int]]
+) -> list[tuple[int, _Layout]]:
+    """Column roles per stretch of rows: the first header's layout also covers the rows above it
+    (contact fields often come first); a later header with other roles starts a new stretch."""
+    if not headers:
+        layout = _infer_layout(rows, None, {}, range(len(rows)))
+        return [(0, layout)] if layout else []
+    starts: list[int] = []
+    for h in sorted(headers):
+        if not starts or headers[h] != headers[starts[-1]]:
+            starts.append(h)
+    layouts: list[tuple[int, _Layout]] = []
+    for i, h in enumerate(starts):
+        begin = 0 if i == 0 else h
+        end = starts[i + 1] if i + 1 < len(starts) else len(rows)
+        layout = _infer_layout(rows, h, headers[h], range(begin, end))
+        if layout:
+            layouts.append((begin, layout))
+    return layouts
+
+
+def _layout_at(layouts: list[tuple[int, _Layout]], r: int) -> _Layout:
+    current = layouts[0][1]
+    for start, layout in layouts:
+        if start <= r:
+            current = layout
+    return current
+
+
+def _infer_layout(
+    rows: list[list[Cell]], header_row: int | None, roles: dict[str, int], scope: range
+) -> _Layout | None:
+    """Column roles: named by the header where it names them, otherwise read off the data.
+
+    IDs and questions are looked for over the whole grid (sections share them); the answer
+    column without a header is the dropdown column right of the questions.
+    """
+    width = len(rows[0])
+    excluded = frozenset(col for role, col in roles.items() if role.startswith("other"))
+    hidden = {c for c in range(width) if all(row[c].hidden for row in rows)}
+    body = [row for r, row in enumerate(rows) if r != header_row]
+    named = set(roles.values())
+    id_col = roles.get("id")
+    if id_col is None:
+        id_col = _best_column(body, looks_like_id, min_share=0.3, min_count=3, skip=named)
+    answer_col = roles.get("answer")
+    limit = answer_col if answer_col is not None else width
+    skip = set(range(limit, width)) | {id_col} | named | hidden
+    inferred = _best_column(
+        body, _question_score, min_share=0.0, min_count=1, skip=skip, weigh=True
+    )
+    question_col = roles.get("question")
+    if question_col is None or (
+        inferred is not None
+        and _column_score(body, question_col) < _column_score(body, inferred) / 2
+    ):
+        question_col = inferred  # the header named a section title, not the question column
+    if question_col is None:
+        return None
+    if answer_col is None:
+        answer_col = _column_with_options([rows[r] for r in scope], question_col, excluded | hidden)
+    if header_row is None and answer_col is None and not _mostly_questions(body, question_col):
+        return None  # a table of names or descriptions, not a questionnaire
+    comment_col = roles.get("comment")
+    if comment_col is not None and comment_col in hidden:
+        comment_col = None
+    return _Layout(header_row, id_col, question_col, answer_col, comment_col, excluded)
+
+
+def _mostly_questions(body: list[list[Cell]], col: int) -> bool:
+    texts = [row[col].text for row in body if row[col].text]
+    return bool(texts) and sum(looks_like_question(t) for t in texts) >= len(texts) / 2
+
+
+def _question_score(text: str) -> float:
+    if looks_like_question(text):
+        return 2.0
+    return 1.0 if len(text) > 25 else 0.0
+
+
+def _column_score(body: list[list[Cell]], col: int) -> float:
+    return sum(_question_score(row[col].text) for row in body if row[col].text)
+
+
+def _best_column(
+    body: list[list[Cell]],
+    score: Callable[[str], float | bool],
+    *,
+    min_share: float,
+    min_count: int,
+    skip: set[int | None],
+    weigh: bool = False,
+) -> int | None:
+    best: tuple[float, int] | None = None
+    width = len(body[0]) if body else 0
+    for col in range(width):
+        if col in skip:
+            continue
+        filled = [row[col].text for row in body if row[col].text]
+        if len(filled) < min_count:
+            continue
+        total = sum(float(score(t)) for t in filled)
+        hits = sum(1 for t in filled if score(t))
+        if hits < min_count or hits / len(filled) < min_share:
+            continue
+        key = total if weigh else hits
+        if best is None or key > best[0]:
+            best = (key, col)
+    return best[1] if best else None
+
+
+def _column_with_options(
+    body: list[list[Cell]], question_col: int, skip: set[int] | frozenset[int]
+) -> int | None:
+    """Without an answer header, the dropdown column right of the questions is the answer."""
+    width = len(body[0]) if body else 0
+    asked = [row for row in body if row[question_col].text]
+    for col in range(question_col + 1, width):
+        if col in skip:
+            continue
+        with_options = sum(1 for row in asked if row[col].options)
+        if asked and with_options >= max(2, len(asked) // 4):
+            return col
+    return None
+
+
+def _code_column(
+    rows: list[list[Cell]], layouts: list[tuple[int, _Layout]], answer_codes: AnswerCodes
+) -> bool:
+    """True when the 'answer' column holds answer-type codes defined on a lookup sheet."""
+    if not answer_codes:
+        return False
+    values = [
+        row[layout.answer_col].text
+        for start, layout in layouts
+        for row in rows[start:]
+        if layout.answer_col is not None and row[layout.answer_col].text
+    ]
+    return bool(values) and sum(v in answer_codes for v in values) >= 0.8 * len(values)
+
+
+def _uses_ids(rows: list[list[Cell]], layouts: list[tuple[int, _Layout]]) -> bool:
+    with_text = with_id = 0
+    for r, row in enumerate(rows):
+        layout = _layout_at(layouts, r)
+        if row[layout.question_col].text:
+            with_text += 1
+            if layout.id_col is not None and looks_like_id(row[layout.id_col].text):
+                with_id += 1
+    return with_text > 0 and with_id >= max(2, with_text // 3)
+
+
+def _is_question_row(row: list[Cell], texts: list[str], layout: _Layout, uses_ids: bool) -> bool:
+    if uses_ids:
+        return False
+    text = texts[layout.question_col]
+    if looks_like_question(text):
+        return True
+    if layout.answer_col is None:
+        return False
+    answer = row[layout.answer_col]
+    return bool(answer.options) or (bool(texts[layout.answer_col]) and len(text) <= 200)
+
+
+def _only_question_text(texts: list[str], layout: _Layout) -> bool:
+    return all(
+        not t
+        for c, t in enumerate(texts)
+        if c not in (layout.question_col, layout.id_col) and c not in layout.excluded
+    )
+
+
+def _non_question_kind(text: str, filled_cells: int) -> str:
+    line = one_line(text)
+    if looks_like_id(line.split(" ")[0]):
+        return "instruction"  # "GNRL-01 through GNRL-08; populated by …"
+    if (
+        filled_cells <= 2
+        and len(line) <= 80
+        and len(line.split()) <= 10
+        and not line.endswith((".", ":", ";"))
+        and any(ch.isalpha() for ch in line)
+        and not re.fullmatch(r"[A-Z]{1,3}", line)
+    ):
+        return "section_header"
+    return "instruction"
+
+
+def _header_title(row: list[Cell], roles: dict[str, int]) -> str:
+    """A header row that also carries one free cell is titled by it ("Qualifiers | Answer")."""
+    named = set(roles.values())
+    free = [cell.text for col, cell in enumerate(row) if cell.text and col not in named]
+    return one_line(free[0]) if len(free) == 1 else ""
+
+
+def _row_text(row: list[Cell]) -> str:
+    return one_line(" | ".join(c.text for c in row if c.text))
+
+
+def _question(
+    grid: Grid,
+    r: int,
+    row: list[Cell],
+    layout: _Layout,
+    ref: str,
+    section: str,
+    codes: AnswerCodes | None,
+) -> tuple[Question, list[Skipped]]:
+    text = one_line(row[layout.question_col].text)
+    notes: list[Skipped] = []
+    options: tuple[str, ...] = ()
+    existing = None
+    if layout.answer_col is None or codes is not None:
+        # no answer column (or it holds answer-type codes): answers go past the grid's edge
+        if codes is not None and layout.answer_col is not None:
+            options = codes.get(row[layout.answer_col].text, ())
+        answer_location = grid.slot(r, len(row))
+        answer_formula = False
+    else:
+        answer = row[layout.answer_col]
+        answer_location = answer.location
+        answer_formula = answer.formula
+        options = answer.options
+        if answer.text and is_placeholder(answer.text, text):
+            notes.append(Skipped(answer.location, "placeholder", answer.text))
+        elif answer.text:
+            existing = answer.text
+    comment_location = None
+    existing_comment = None
+    if layout.comment_col is not None and codes is None:
+        comment = row[layout.comment_col]
+        # a merge that runs from the answer over the comment column leaves no comment slot
+        comment_location = comment.location if comment.location != answer_location else None
+        if comment_location and comment.text and not is_placeholder(comment.text, text):
+            existing_comment = comment.text
+    question = Question(
+        ref=ref,
+        text=text,
+        section=section,
+        answer_type=infer_answer_type(text, options),
+        options=options,
+        question_location=row[layout.question_col].location,
+        answer_location=answer_location,
+        comment_location=comment_location,
+        existing_answer=existing,
+        existing_comment=existing_comment,
+        ref_generated=not ref,
+        answer_formula=answer_formula,
+    )
+    return question, notes

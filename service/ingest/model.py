@@ -1,0 +1,126 @@
+"""What ingest produces: questions, where their answers go, and what was skipped."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any, Literal
+
+Format = Literal["xlsx", "docx", "pdf", "csv"]
+AnswerType = Literal["yes_no", "choice", "text", "number", "date"]
+ANSWER_TYPES: tuple[str, ...] = ("yes_no", "choice", "text", "number", "date")
+
+
+class IngestError(Exception):
+    """A file that cannot be ingested. The message is one line meant for the user."""
+
+
+@dataclass(frozen=True)
+class Location:
+    """A place in a source file.
+
+    `kind` says which fields apply:
+      cell       sheet + cell ("C12")                     spreadsheets
+      row        row + column (1-based)                   CSV
+      table      table + row + column (0-based), and      DOCX tables (tables numbered in
+                 `control`/`index` for a form control       document order, nested ones too)
+      paragraph  paragraph (0-based body paragraph index)  DOCX free text
+      page       page (1-based) + box (x0, top, x1, bottom in PDF points)
+    """
+
+    kind: Literal["cell", "row", "table", "paragraph", "page"]
+    sheet: str | None = None
+    cell: str | None = None
+    table: int | None = None
+    row: int | None = None
+    column: int | None = None
+    paragraph: int | None = None
+    page: int | None = None
+    box: tuple[float, float, float, float] | None = None
+    control: str | None = (
+        None  # "checkbox" | "content_control" | "placeholder" when the slot is one
+    )
+    index: int | None = None  # which control of that kind inside the cell or paragraph
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            k: (list(v) if isinstance(v, tuple) else v)
+            for k, v in asdict(self).items()
+            if v is not None
+        }
+
+    def __str__(self) -> str:
+        if self.kind == "cell":
+            return f"{self.sheet}!{self.cell}"
+        if self.kind == "row":
+            return f"row {self.row}, column {self.column}"
+        if self.kind == "table":
+            text = f"table {self.table}, row {self.row}, column {self.column}"
+        elif self.kind == "paragraph":
+            text = f"paragraph {self.paragraph}"
+        else:
+            box = ", ".join(f"{v:.0f}" for v in self.box or ())
+            return f"page {self.page} [{box}]"
+        if self.control:
+            text += f" ({self.control} {self.index or 0})"
+        return text
+
+
+@dataclass(frozen=True)
+class Question:
+    ref: str
+    text: str
+    section: str
+    answer_type: AnswerType
+    options: tuple[str, ...]
+    question_location: Location
+    answer_location: Location
+    comment_location: Location | None = None
+    existing_answer: str | None = None
+    existing_comment: str | None = None
+    ref_generated: bool = False  # True when the file printed no ID and `ref` was made up
+    answer_formula: bool = False  # the slot holds a formula: report it, never overwrite it
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "ref": self.ref,
+            "text": self.text,
+            "section": self.section,
+            "answer_type": self.answer_type,
+            "options": list(self.options),
+            "location": self.answer_location.to_dict(),
+            "comment_location": self.comment_location.to_dict() if self.comment_location else None,
+            "existing_answer": self.existing_answer,
+            "existing_comment": self.existing_comment,
+            "question_location": self.question_location.to_dict(),
+            "ref_generated": self.ref_generated,
+            "answer_formula": self.answer_formula,
+        }
+
+
+@dataclass(frozen=True)
+class Skipped:
+    location: Location | str  # a Location, or a sheet/part name when a whole part was skipped
+    reason: str  # short, stable reason code, e.g. "section_header", "hidden_sheet"
+    text: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        location = self.location.to_dict() if isinstance(self.location, Location) else self.location
+        return {"location": location, "reason": self.reason, "text": self.text}
+
+
+@dataclass
+class Questionnaire:
+    format: Format
+    questions: list[Question] = field(default_factory=list)
+    skipped: list[Skipped] = field(default_factory=list)
+    notices: list[str] = field(default_factory=list)  # e.g. "macros present, not executed"
+    filename: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "file": self.filename,
+            "format": self.format,
+            "notices": list(self.notices),
+            "questions": [q.to_dict() for q in self.questions],
+            "skipped": [s.to_dict() for s in self.skipped],
+        }

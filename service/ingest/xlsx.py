@@ -1,0 +1,387 @@
+"""XLSX questionnaires: every response sheet, with dropdown options and answer cells."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import posixpath
+import re
+import warnings
+import zipfile
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+from lxml import etree
+from openpyxl import load_workbook
+from openpyxl.utils.cell import get_column_letter, range_boundaries
+from openpyxl.workbook.workbook import Workbook
+
+from .grid import AnswerCodes, Cell, Grid, interpret
+from .model import IngestError, Location, Questionnaire, Skipped
+from .source import Limits
+from .text import NA_WORDS, NO_WORDS, YES_WORDS, clean, normalise_choice, split_choices
+
+_MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+_REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+_PKG_REL = "http://schemas.openxmlformats.org/package/2006/relationships"
+_XM = "http://schemas.microsoft.com/office/excel/2006/main"
+_X14 = "http://schemas.microsoft.com/office/spreadsheetml/2009/9/main"
+_TRAILING_EMPTY_ROWS = 5_000
+_PARSER = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False)
+
+# Sheets written for the requester, not the respondent. Generic words, not template names.
+_HELPER_SHEET = re.compile(
+    r"analyst|evaluation|scor(e|ing)|crosswalk|cross-walk|mapping|change ?log|lookup|"
+    r"^lists?$|dv-lists|^values$|drop-?downs?|backend|instructions?|introduction|read ?me|"
+    r"acknowledg|attribution|licen[cs]e|_meta$|^meta|chart|dashboard|summary|report|"
+    r"roadmap|benchmark|glossary|definitions|version history|about|cover|reference",
+    re.IGNORECASE,
+)
+
+
+@dataclass
+class _SheetXml:
+    """What openpyxl does not tell us: every list validation and which cells hold formulas."""
+
+    validations: list[tuple[str, str]] = field(default_factory=list)  # (formula, sqref)
+    formulas: set[str] = field(default_factory=set)
+    merges: list[str] = field(default_factory=list)
+    hidden_columns: set[int] = field(default_factory=set)  # 0-based
+    rows: int = 0
+
+
+def parse_xlsx(data: bytes, limits: Limits, macro_enabled: bool = False) -> Questionnaire:
+    archive = zipfile.ZipFile(io.BytesIO(data))
+    sheets = _sheet_parts(archive)
+    if len(sheets) > limits.max_sheets:
+        raise IngestError(
+            f"the workbook has {len(sheets)} sheets, over the limit of {limits.max_sheets}"
+        )
+    questionnaire = Questionnaire(format="xlsx")
+    if macro_enabled:
+        questionnaire.notices.append("macro-enabled workbook: macros were not run and are ignored")
+    candidates: list[str] = []
+    for name, (_, state) in sheets.items():
+        if state != "visible":
+            questionnaire.skipped.append(Skipped(name, "hidden_sheet", name))
+        elif _HELPER_SHEET.search(name):
+            questionnaire.skipped.append(Skipped(name, "analyst_or_helper_sheet", name))
+        else:
+            candidates.append(name)
+    xml = {name: _read_sheet_xml(archive, sheets[name][0], name, limits) for name in candidates}
+    book = _Book(_load(data), limits)
+    codes = _answer_codes(book)
+    for name in candidates:
+        grid = _grid(book, name, xml[name])
+        result = interpret(grid, codes)
+        if not result.questions:
+            questionnaire.skipped.append(Skipped(name, "no_questions", name))
+            continue
+        if result.derived:
+            questionnaire.skipped.append(Skipped(name, "derived_sheet", name))
+            continue
+        questionnaire.questions.extend(result.questions)
+        questionnaire.skipped.extend(result.skipped)
+    return questionnaire
+
+
+def _load(data: bytes) -> Workbook:
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # openpyxl warns about every extension it drops
+            return load_workbook(io.BytesIO(data), read_only=True, data_only=True, keep_links=False)
+    except IngestError:
+        raise
+    except Exception as exc:  # openpyxl raises anything from KeyError to TypeError on bad files
+        raise IngestError(
+            f"the workbook is corrupt or unreadable ({type(exc).__name__}: {str(exc)[:120]})"
+        ) from None
+
+
+def _xml(archive: zipfile.ZipFile, part: str) -> etree._Element:
+    try:
+        return etree.fromstring(archive.read(part), _PARSER)
+    except KeyError:
+        raise IngestError(f"the workbook is corrupt: {part} is missing") from None
+    except etree.XMLSyntaxError as exc:
+        raise IngestError(f"the workbook is corrupt: {part}: {exc}") from None
+
+
+def _sheet_parts(archive: zipfile.ZipFile) -> dict[str, tuple[str, str]]:
+    """Sheet name -> (zip part, visibility), in workbook order."""
+    book = _xml(archive, "xl/workbook.xml")
+    rels = _xml(archive, "xl/_rels/workbook.xml.rels")
+    targets = {
+        rel.get("Id"): rel.get("Target", "") for rel in rels.iter(f"{{{_PKG_REL}}}Relationship")
+    }
+    sheets: dict[str, tuple[str, str]] = {}
+    for sheet in book.iter(f"{{{_MAIN}}}sheet"):
+        target = targets.get(sheet.get(f"{{{_REL}}}id"), "")
+        part = (
+            target.lstrip("/")
+            if target.startswith("/")
+            else posixpath.normpath(posixpath.join("xl", target))
+        )
+        sheets[sheet.get("name", "")] = (part, sheet.get("state", "visible"))
+    return sheets
+
+
+def _read_sheet_xml(archive: zipfile.ZipFile, part: str, name: str, limits: Limits) -> _SheetXml:
+    found = _SheetXml()
+    try:
+        stream = archive.open(part)
+    except KeyError:
+        raise IngestError(f"the workbook is corrupt: sheet {name!r} is missing") from None
+    cell_tag, row_tag = f"{{{_MAIN}}}c", f"{{{_MAIN}}}row"
+    classic, x14 = f"{{{_MAIN}}}dataValidation", f"{{{_X14}}}dataValidation"
+    merge, column = f"{{{_MAIN}}}mergeCell", f"{{{_MAIN}}}col"
+    try:
+        for _, element in etree.iterparse(
+            stream, events=("end",), resolve_entities=False, no_network=True, huge_tree=False
+        ):
+            tag = element.tag
+            if tag == cell_tag:
+                if element.find(f"{{{_MAIN}}}f") is not None:
+                    found.formulas.add(element.get("r", ""))
+            elif tag == row_tag:
+                found.rows += 1
+                if found.rows > limits.max_rows:
+                    raise IngestError(
+                        f"sheet {name!r} has more than {limits.max_rows:,} rows, over the limit"
+                    )
+                element.clear()
+            elif tag == merge:
+                found.merges.append(element.get("ref", ""))
+            elif tag == column and element.get("hidden") in ("1", "true"):
+                first, last = int(element.get("min", "1")), int(element.get("max", "1"))
+                found.hidden_columns.update(range(first - 1, min(last, limits.max_columns)))
+            elif tag == classic and element.get("type") == "list":
+                formula = element.findtext(f"{{{_MAIN}}}formula1") or ""
+                found.validations.append((formula, element.get("sqref", "")))
+            elif tag == x14 and element.get("type") == "list":
+                formula = element.findtext(f"{{{_X14}}}formula1/{{{_XM}}}f") or ""
+                found.validations.append((formula, element.findtext(f"{{{_XM}}}sqref") or ""))
+    except etree.XMLSyntaxError as exc:
+        raise IngestError(f"the workbook is corrupt: sheet {name!r}: {exc}") from None
+    return found
+
+
+class _Book:
+    """Cached cell values per sheet (read once, streamed) and the workbook's defined names."""
+
+    def __init__(self, workbook: Workbook, limits: Limits) -> None:
+        self.workbook = workbook
+        self.limits = limits
+        self._values: dict[str, list[tuple[object, ...]]] = {}
+        self.names: dict[tuple[str | None, str], str] = {}
+        for name, defined in workbook.defined_names.items():
+            self.names[(None, name.lower())] = defined.attr_text or ""
+        for sheet in workbook.worksheets:
+            for name, defined in getattr(sheet, "defined_names", {}).items():
+                self.names[(sheet.title, name.lower())] = defined.attr_text or ""
+
+    @property
+    def sheetnames(self) -> list[str]:
+        return self.workbook.sheetnames
+
+    def values(self, sheet: str) -> list[tuple[object, ...]]:
+        if sheet not in self._values:
+            self._values[sheet] = self._read(sheet)
+        return self._values[sheet]
+
+    def _read(self, sheet: str) -> list[tuple[object, ...]]:
+        rows: list[tuple[object, ...]] = []
+        last_content = 0
+        worksheet = self.workbook[sheet]
+        worksheet.reset_dimensions()  # the declared dimension often spans a million empty rows
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                for row in worksheet.iter_rows(values_only=True):
+                    rows.append(row)
+                    if any(v is not None and str(v).strip() for v in row):
+                        last_content = len(rows)
+                    if len(rows) - last_content > _TRAILING_EMPTY_ROWS:
+                        break  # only formatting from here on
+                    if last_content > self.limits.max_rows:
+                        raise IngestError(
+                            f"sheet {sheet!r} has more than "
+                            f"{self.limits.max_rows:,} rows, over the limit"
+                        )
+        except IngestError:
+            raise
+        except Exception as exc:
+            raise IngestError(
+                f"the workbook is corrupt: sheet {sheet!r} cannot be read ({type(exc).__name__})"
+            ) from None
+        return rows[:last_content]
+
+    def text(self, sheet: str, row: int, col: int) -> str:
+        """1-based row and column, like the spreadsheet."""
+        rows = self.values(sheet)
+        if row > len(rows) or col > len(rows[row - 1]):
+            return ""
+        return _display(rows[row - 1][col - 1])
+
+
+def _list_values(formula: str, sheet: str, book: _Book, depth: int = 0) -> tuple[str, ...]:
+    """The allowed values of a list validation, or () when they cannot be known offline."""
+    formula = formula.strip().lstrip("=")
+    if not formula or depth > 3:
+        return ()
+    if formula.startswith('"'):
+        return tuple(v for v in (clean(p) for p in formula.strip('"').split(",")) if v)
+    named = book.names.get((sheet, formula.lower())) or book.names.get((None, formula.lower()))
+    if named is not None:
+        return _list_values(named, sheet, book, depth + 1)
+    target, _, area = formula.rpartition("!")
+    target = target.strip("'").replace("''", "'") or sheet
+    if "[" in target or "#REF" in formula.upper() or target not in book.sheetnames:
+        return ()  # external workbook or broken reference: nothing to read
+    try:
+        min_col, min_row, max_col, max_row = range_boundaries(area.replace("$", ""))
+    except (ValueError, TypeError):
+        return ()  # OFFSET(), INDIRECT() and friends need a spreadsheet engine
+    values = [
+        book.text(target, r, c)
+        for r in range(min_row, min(max_row or min_row, min_row + 500) + 1)
+        for c in range(min_col, (max_col or min_col) + 1)
+    ]
+    return tuple(dict.fromkeys(v for v in values if v))
+
+
+def _answer_codes(book: _Book) -> AnswerCodes:
+    """Answer-type lookup tables (code | type | 'Yes/No/N/A') found on small sheets."""
+    codes: dict[str, tuple[str, ...]] = {}
+    for sheet in book.sheetnames:
+        if not _small(book.workbook[sheet].calculate_dimension(force=False)):
+            continue
+        for row in book.values(sheet):
+            texts = [_display(v) for v in row]
+            if (
+                not texts
+                or not re.fullmatch(r"[A-Za-z][A-Za-z0-9_]{1,15}", texts[0])
+                or normalise_choice(texts[0]) in YES_WORDS | NO_WORDS | NA_WORDS
+            ):
+                continue
+            kinds = " ".join(t.lower() for t in texts[1:])
+            choices = next((split_choices(t) for t in texts[1:] if "/" in t or "," in t), ())
+            if len(choices) >= 2 or re.search(r"\b(text|free|string|number|date)\b", kinds):
+                codes[texts[0]] = choices if len(choices) >= 2 else ()
+    return codes
+
+
+def _small(dimension: str) -> bool:
+    try:
+        _, _, max_col, max_row = range_boundaries(dimension)
+    except (ValueError, TypeError):
+        return False
+    return (max_row or 0) <= 200 and (max_col or 0) <= 12
+
+
+def _grid(book: _Book, title: str, xml: _SheetXml) -> Grid:
+    values = book.values(title)
+    max_row, max_col = _used_extent(values, title, book.limits)
+    anchors = _merge_anchors(xml.merges)
+    options = _options_by_cell(xml, title, book, max_row, max_col)
+
+    def slot(r: int, c: int) -> Location:
+        return Location(kind="cell", sheet=title, cell=f"{get_column_letter(c + 1)}{r + 1}")
+
+    rows: list[list[Cell]] = []
+    for r in range(max_row):
+        source = values[r]
+        row: list[Cell] = []
+        for c in range(max_col):
+            coordinate = f"{get_column_letter(c + 1)}{r + 1}"
+            anchor = anchors.get(coordinate)
+            text = "" if anchor or c >= len(source) else _display(source[c])
+            where = anchor or coordinate
+            row.append(
+                Cell(
+                    text=text,
+                    location=Location(kind="cell", sheet=title, cell=where),
+                    options=options.get(where, ()),
+                    formula=where in xml.formulas,
+                    hidden=c in xml.hidden_columns,
+                )
+            )
+        rows.append(row)
+    return Grid(name=title, rows=rows, slot=slot)
+
+
+def _used_extent(values: list[tuple[object, ...]], title: str, limits: Limits) -> tuple[int, int]:
+    """Rows and columns up to the last non-empty cell (the declared dimension often lies)."""
+    last_row = last_col = 0
+    for r, row in enumerate(values, start=1):
+        for c, value in enumerate(row, start=1):
+            if value is not None and str(value).strip():
+                last_row, last_col = r, max(last_col, c)
+    if last_col > limits.max_columns:
+        raise IngestError(
+            f"sheet {title!r} uses {last_col} columns, over the limit of {limits.max_columns}"
+        )
+    return last_row, last_col
+
+
+def _merge_anchors(merges: list[str]) -> dict[str, str]:
+    """Covered cell -> the merge's top-left cell, where its value and any answer live."""
+    anchors: dict[str, str] = {}
+    for ref in merges:
+        try:
+            min_col, min_row, max_col, max_row = range_boundaries(ref)
+        except (ValueError, TypeError):
+            continue
+        if (
+            min_col is None
+            or min_row is None
+            or max_col is None
+            or max_row is None
+            or (max_row - min_row + 1) * (max_col - min_col + 1) > 10_000
+        ):
+            continue  # a whole-sheet merge tells nothing about slots
+        top_left = f"{get_column_letter(min_col)}{min_row}"
+        for row in range(min_row, max_row + 1):
+            for col in range(min_col, max_col + 1):
+                coordinate = f"{get_column_letter(col)}{row}"
+                if coordinate != top_left:
+                    anchors[coordinate] = top_left
+    return anchors
+
+
+def _options_by_cell(
+    xml: _SheetXml, title: str, book: _Book, max_row: int, max_col: int
+) -> dict[str, tuple[str, ...]]:
+    options: dict[str, tuple[str, ...]] = {}
+    for formula, sqref in xml.validations:
+        values = _list_values(formula, title, book)
+        if not values:
+            continue
+        for coordinate in _cells_of(sqref, max_row, max_col):
+            options.setdefault(coordinate, values)
+    return options
+
+
+def _cells_of(sqref: str, max_row: int, max_col: int) -> Iterator[str]:
+    for area in sqref.split():
+        try:
+            min_col, min_row, high_col, high_row = range_boundaries(area)
+        except (ValueError, TypeError):
+            continue
+        for row in range(min_row, min(high_row or min_row, max_row) + 1):
+            for col in range(min_col, min(high_col or min_col, max_col) + 1):
+                yield f"{get_column_letter(col)}{row}"
+
+
+def _display(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, dt.datetime):
+        return value.date().isoformat() if value.time() == dt.time() else value.isoformat()
+    if isinstance(value, dt.date | dt.time):
+        return value.isoformat()
+    return clean(value)
