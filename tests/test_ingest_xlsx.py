@@ -178,3 +178,58 @@ def test_sample_questionnaire_bundled_for_the_demo():
     questionnaire = parse(REPO_ROOT / "samples" / "northwind_vendor_security_assessment.xlsx")
     assert len(questionnaire.questions) == 30
     assert questionnaire.questions[0].existing_answer is None  # "Company Name" hint
+
+
+def _unseen_family_workbook(path):
+    """A CAIQ-like layout none of the corpus uses: banner rows, header at row 6, no-ID rows."""
+    from openpyxl import Workbook
+    from openpyxl.workbook.defined_name import DefinedName
+    from openpyxl.worksheet.datavalidation import DataValidation
+
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.title = "Assessment"
+    sheet["A1"] = "Consensus-style Cloud Controls Questionnaire"
+    sheet["A2"] = "Please answer every question below and explain any 'No' in the notes."
+    sheet.append([])
+    sheet.append([])
+    sheet.append([])
+    sheet.append(["Question ID", "Control Question", "Answer (Yes/No/NA)", "Notes", "Guidance"])
+    sheet.append(["Audit Assurance"])
+    sheet.append(["AAC-01.1", "Do you produce audit assertions using a structured format?"])
+    sheet.append(["AAC-01.2", "Do you allow tenants to view your third-party audit reports?"])
+    sheet.append(["Encryption"])
+    sheet.append(["EKM-02.1", "Is customer data encrypted at rest?", "Yes", "AES-256 via KMS"])
+    sheet.append(["", "Describe your key rotation schedule.", "", ""])
+    sheet.append(["EKM-03.1", "Which TLS versions do you accept?", "", ""])
+    choices = workbook.create_sheet("Choices")
+    for row, value in enumerate(["TLS 1.3 only", "TLS 1.2+", "TLS 1.0+"], start=1):
+        choices.cell(row=row, column=1, value=value)
+    workbook.defined_names["TlsChoices"] = DefinedName("TlsChoices", attr_text="Choices!$A$1:$A$3")
+    inline = DataValidation(type="list", formula1='"Yes,No,NA"')
+    named = DataValidation(type="list", formula1="TlsChoices")
+    sheet.add_data_validation(inline)
+    sheet.add_data_validation(named)
+    inline.add("C8:C11")
+    named.add("C13")
+    workbook.save(path)
+
+
+def test_an_unseen_layout_is_read_by_its_headers(tmp_path):
+    path = tmp_path / "unseen.xlsx"
+    _unseen_family_workbook(path)
+    questionnaire = parse(path)
+    refs = [q.ref for q in questionnaire.questions]
+    assert refs == ["AAC-01.1", "AAC-01.2", "EKM-02.1", "Q001", "EKM-03.1"]
+    assert questionnaire.questions[3].ref_generated
+    by_ref = {q.ref: q for q in questionnaire.questions}
+    assert by_ref["AAC-01.1"].section == "Audit Assurance"
+    assert by_ref["AAC-01.1"].options == ("Yes", "No", "NA")
+    assert by_ref["AAC-01.1"].answer_location.cell == "C8"
+    assert by_ref["AAC-01.1"].comment_location.cell == "D8"
+    assert by_ref["EKM-02.1"].existing_answer == "Yes"
+    assert by_ref["EKM-02.1"].existing_comment == "AES-256 via KMS"
+    assert by_ref["EKM-03.1"].options == ("TLS 1.3 only", "TLS 1.2+", "TLS 1.0+")
+    assert by_ref["EKM-03.1"].answer_type == "choice"
+    reasons = {s.reason for s in questionnaire.skipped}
+    assert {"header_row", "section_header"} <= reasons

@@ -7,6 +7,7 @@ questionnaire = parse("vendor_assessment.xlsx")
 from __future__ import annotations
 
 import os
+from dataclasses import replace
 from typing import BinaryIO
 
 from .model import (
@@ -90,4 +91,4 @@ def _number_unlabelled(questionnaire: Questionnaire) -> None:
         while ref in taken:
             counter += 1
             ref = f"Q{counter:03d}"
-        questionnaire.questions[i] = question.__class__(**{**question.__dict__, "ref": ref})
+        questionnaire.questions[i] = replace(question, ref=ref)

@@ -361,11 +361,11 @@ def _uses_ids(rows: list[list[Cell]], layouts: list[tuple[int, _Layout]]) -> boo
 
 
 def _is_question_row(row: list[Cell], texts: list[str], layout: _Layout, uses_ids: bool) -> bool:
-    if uses_ids:
-        return False
     text = texts[layout.question_col]
     if looks_like_question(text):
-        return True
+        return True  # even in a grid of IDs, a question the author forgot to number
+    if uses_ids:
+        return False
     if layout.answer_col is None:
         return False
     answer = row[layout.answer_col]
