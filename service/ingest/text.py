@@ -91,7 +91,7 @@ _PLACEHOLDER_PATTERNS = re.compile(
     r"|^\(?\d{3}\)?[ .\-]?555[ .\-]?\d{4}$|^555[ .\-]?555[ .\-]?5555$"
     r"|^x{3,}$|^_{3,}$|^\.{3,}$|^…$"
     r"|yourdomain|your-?company|vendor\.domain|example\.(com|org|net)"
-    r"|^see (the )?.*(instruction|guidance|tab|sheet)"
+    r"|^see (the )?.*\b(instructions?|guidance|tab|sheet)\b"
     r"|^(choose|select|click|tap|enter) (an|a|one|here|your|to)\b",
     re.IGNORECASE,
 )
