@@ -177,6 +177,8 @@ def infer_answer_type(question: str, options: tuple[str, ...]) -> AnswerType:
             return "yes_no"
         return "choice"
     text = one_line(question).lower()
+    # "If you don't support SSO, does your application …?" asks the clause after the comma
+    text = re.sub(r"^if [^,?]{3,120}, ", "", text)
     if re.search(r"\bdate\b", text) and len(text) < 60:
         return "date"
     if re.match(r"^\s*(how many|number of|what is the number|count of)\b", text):
