@@ -50,17 +50,14 @@ def build_parser() -> argparse.ArgumentParser:
     ingest.add_argument("file", type=Path, help="the questionnaire file")
     ingest.add_argument("--json", action="store_true", help="print the full result as JSON")
     ingest.set_defaults(func=_ingest)
-    _add_optional_commands(commands)
+    _add_package_commands(commands)
     return parser
 
 
-def _add_optional_commands(commands: argparse._SubParsersAction) -> None:
-    """Commands of packages that may not be installed in this checkout yet."""
-    try:
-        from service.controls.cli import add_commands
-    except ImportError:
-        return
-    add_commands(commands)
+def _add_package_commands(commands: argparse._SubParsersAction) -> None:
+    from service.controls.cli import add_commands as add_knowledge
+
+    add_knowledge(commands)
 
 
 def _ingest(args: argparse.Namespace) -> int:
