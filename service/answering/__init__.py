@@ -1,0 +1,34 @@
+"""Answering: evidence-gated answers to ingested questions, with citations and gap records.
+
+matcher = Matcher(kb, company, cache_dir=settings.data_dir / "cache")
+answered = answer_questionnaire(questionnaire, kb, company, matcher, on=date.today())
+"""
+
+from .engine import (
+    Answer,
+    AnsweredQuestion,
+    AnsweredQuestionnaire,
+    Citation,
+    Gap,
+    Thresholds,
+    answer_matches,
+    answer_questionnaire,
+    unsupported_absolutes,
+)
+from .report import to_json_dict
+from .values import fit_verdict, verdict_of
+
+__all__ = [
+    "Answer",
+    "AnsweredQuestion",
+    "AnsweredQuestionnaire",
+    "Citation",
+    "Gap",
+    "Thresholds",
+    "answer_matches",
+    "answer_questionnaire",
+    "fit_verdict",
+    "to_json_dict",
+    "unsupported_absolutes",
+    "verdict_of",
+]

@@ -1,0 +1,166 @@
+"""`candor answer` and `candor eval`."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections import Counter
+from datetime import date
+from pathlib import Path
+
+from service.controls import (
+    SAMPLE_PROFILE,
+    CompanyProfile,
+    KnowledgeBase,
+    load_company,
+    load_knowledge_base,
+)
+from service.ingest import parse
+from service.matching.matcher import Matcher
+from service.settings import Settings
+
+from .engine import AnsweredQuestionnaire, answer_questionnaire
+from .evaluate import load_labels, score
+from .report import to_json_dict
+
+
+def add_commands(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument(
+        "--profile",
+        type=Path,
+        metavar="PATH",
+        help=f"company profile YAML (default: <knowledge>/{SAMPLE_PROFILE})",
+    )
+    common.add_argument(
+        "--knowledge",
+        type=Path,
+        metavar="DIR",
+        help="knowledge directory (default: the bundled knowledge/)",
+    )
+    common.add_argument(
+        "--on",
+        type=date.fromisoformat,
+        metavar="YYYY-MM-DD",
+        help="judge evidence expiry on this day (default: today)",
+    )
+    answer = subparsers.add_parser(
+        "answer",
+        parents=[common],
+        help="answer a questionnaire from the company's evidence",
+        description="Ingest FILE, match every question to the controls knowledge base and "
+        "answer it truthfully: 'Yes' only with an implemented control and current "
+        "evidence; gaps are listed for the roadmap.",
+    )
+    answer.add_argument("file", type=Path, help="the questionnaire (XLSX, DOCX, PDF or CSV)")
+    answer.add_argument("--json", action="store_true", help="print every answer as JSON")
+    answer.set_defaults(func=run_answer)
+    evaluate = subparsers.add_parser(
+        "eval",
+        parents=[common],
+        help="score matching against a labelled questionnaire",
+        description="Answer FILE and score the matches against LABELS (the metric of "
+        "shared/eval/README.md): SOC 2 hit@1, hit@3, precision@1; HIPAA and GDPR "
+        "hit@3; the share of fact/other questions auto-answered from a control.",
+    )
+    evaluate.add_argument("labels", type=Path, help="labels YAML")
+    evaluate.add_argument("file", type=Path, help="the labelled questionnaire")
+    evaluate.add_argument("--json", action="store_true", help="print the scores as JSON")
+    evaluate.set_defaults(func=run_eval)
+
+
+def load(args: argparse.Namespace) -> tuple[Settings, KnowledgeBase, CompanyProfile, date]:
+    settings = Settings.from_env()
+    root = args.knowledge or settings.knowledge_dir
+    kb = load_knowledge_base(root)
+    company = load_company(args.profile or root / SAMPLE_PROFILE, kb)
+    return settings, kb, company, args.on or date.today()
+
+
+def _answer(args: argparse.Namespace) -> tuple[AnsweredQuestionnaire, KnowledgeBase]:
+    questionnaire = parse(args.file)
+    settings, kb, company, on = load(args)
+    matcher = Matcher(kb, company, cache_dir=settings.data_dir / "cache")
+    answered = answer_questionnaire(
+        questionnaire,
+        kb,
+        company,
+        matcher,
+        on,
+        progress=_progress_bar() if sys.stderr.isatty() else None,
+    )
+    return answered, kb
+
+
+def run_answer(args: argparse.Namespace) -> int:
+    answered, kb = _answer(args)
+    if args.json:
+        json.dump(
+            to_json_dict(answered, kb), sys.stdout, ensure_ascii=False, indent=1, sort_keys=False
+        )
+        sys.stdout.write("\n")
+        return 0
+    counts = Counter((a.answer.status, a.answer.basis) for a in answered.answers)
+    values = Counter(
+        a.answer.value
+        for a in answered.answers
+        if a.answer.status == "auto" and len(a.answer.value) < 20
+    )
+    print(
+        f"{answered.questionnaire.filename}: {len(answered.answers)} questions, "
+        f"as of {answered.as_of}"
+    )
+    print(
+        "  answered automatically: "
+        + ", ".join(
+            f"{n} from {basis}" for (status, basis), n in sorted(counts.items()) if status == "auto"
+        )
+    )
+    print(f"  needs review: {sum(n for (s, _), n in counts.items() if s == 'needs_review')}")
+    print("  values: " + ", ".join(f"{v} {n}" for v, n in values.most_common(6)))
+    if answered.gaps:
+        print(f"\nGaps ({len(answered.gaps)} controls):")
+        for gap in answered.gaps:
+            when = f", target {gap.target_date}" if gap.target_date else ""
+            print(
+                f"  {gap.control_id:<8} {gap.title[:50]:<50} {gap.status}{when}: "
+                f"{len(gap.questions)} question(s)"
+            )
+    return 0
+
+
+def run_eval(args: argparse.Namespace) -> int:
+    labels = load_labels(args.labels)
+    answered, kb = _answer(args)
+    scores = score(answered, labels, kb)
+    if args.json:
+        print(json.dumps(scores.to_dict(), indent=1))
+        return 0
+    print(
+        f"SOC 2 ({scores.soc2_questions} control questions): hit@1 {scores.soc2_hit1:.3f}, "
+        f"hit@3 {scores.soc2_hit3:.3f}, precision@1 {scores.soc2_precision1:.3f}"
+    )
+    print(f"HIPAA hit@3 (standard level, {scores.hipaa_questions}): {scores.hipaa_hit3:.3f}")
+    print(f"GDPR hit@3 (article level, {scores.gdpr_questions}): {scores.gdpr_hit3:.3f}")
+    print(
+        f"fact/other auto-answered from a control ({scores.fact_other_questions}): "
+        f"{scores.fact_other_auto_from_control:.3f}"
+    )
+    if scores.unmatched_labels:
+        print(f"labels with no question in the file: {', '.join(scores.unmatched_labels)}")
+    return 0
+
+
+def _progress_bar():  # type: ignore[no-untyped-def]
+    def show(done: int, total: int) -> None:
+        width = 30
+        filled = width * done // max(total, 1)
+        sys.stderr.write(
+            f"\r  matching [{'#' * filled}{'.' * (width - filled)}] {done}/{total} questions"
+        )
+        if done >= total:
+            sys.stderr.write("\n")
+        sys.stderr.flush()
+
+    return show

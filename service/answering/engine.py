@@ -1,0 +1,378 @@
+"""Evidence-gated answers: what the company can truthfully say to each question, and why.
+
+The one rule everything here serves: a "Yes" needs an implemented control with unexpired
+evidence behind it (`ControlAssessment.supports_yes`), a confident match, a question that
+asks for a safeguard (not a disclosure), and a control statement that backs every part of
+the question. Anything less is "Partial", "No", "N/A" with the profile's reason, or
+needs_review — never a guess.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any, Literal
+
+import jinja2
+
+from service.controls import CompanyProfile, ControlAssessment, KnowledgeBase, Status
+from service.controls import effective_status as assess
+from service.controls.answers import render_answer
+from service.ingest import Question, Questionnaire
+from service.matching.matcher import Matcher, QuestionMatch
+from service.matching.understanding import unbacked_qualifiers
+
+from .values import Verdict, fit_verdict, verdict_of
+
+AnswerStatus = Literal["auto", "needs_review"]
+Basis = Literal["control", "fact", "library", "none"]
+FRAMEWORKS = ("soc2", "hipaa", "gdpr")
+GAP_STATUSES = (Status.PARTIAL, Status.PLANNED, Status.NOT_IMPLEMENTED)
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    control: float = 0.8  # calibrated confidence a control answer needs to be automatic
+    fact: float = 0.72  # cosine between the question and a fact's phrasing
+    fact_margin: float = 0.05  # a fact wins unless a control matches clearly better
+    library: float = 0.93  # near-identical repeat of an approved question
+    gap: float = 0.5  # confidence at which a non-implemented best match counts as a gap
+
+
+@dataclass(frozen=True)
+class Answer:
+    value: str
+    comment: str
+    confidence: float
+    status: AnswerStatus
+    basis: Basis
+
+
+@dataclass(frozen=True)
+class Citation:
+    kind: Literal["control", "evidence", "fact", "library"]
+    id: str
+    title: str
+
+    def to_dict(self) -> dict[str, str]:
+        return {"kind": self.kind, "id": self.id, "title": self.title}
+
+
+@dataclass(frozen=True)
+class AnsweredQuestion:
+    question: Question
+    answer: Answer
+    match: QuestionMatch
+    citations: tuple[Citation, ...]
+    gap_control: str | None  # the control whose absence keeps this from a "Yes"
+
+    @property
+    def gap(self) -> bool:
+        return self.gap_control is not None
+
+
+@dataclass(frozen=True)
+class Gap:
+    control_id: str
+    title: str
+    status: str  # effective status
+    target_date: date | None
+    questions: tuple[str, ...]  # refs
+    frameworks: dict[str, list[str]]
+
+
+@dataclass
+class AnsweredQuestionnaire:
+    questionnaire: Questionnaire
+    answers: list[AnsweredQuestion] = field(default_factory=list)
+    gaps: list[Gap] = field(default_factory=list)
+    as_of: date | None = None
+
+
+def answer_questionnaire(
+    questionnaire: Questionnaire,
+    kb: KnowledgeBase,
+    company: CompanyProfile,
+    matcher: Matcher,
+    on: date,
+    thresholds: Thresholds = Thresholds(),
+    progress: Callable[[int, int], None] | None = None,
+) -> AnsweredQuestionnaire:
+    matches = matcher.match(questionnaire.questions, progress)
+    return answer_matches(questionnaire, matches, kb, company, on, thresholds)
+
+
+def answer_matches(
+    questionnaire: Questionnaire,
+    matches: list[QuestionMatch],
+    kb: KnowledgeBase,
+    company: CompanyProfile,
+    on: date,
+    thresholds: Thresholds = Thresholds(),
+) -> AnsweredQuestionnaire:
+    """Answers from matches already made: the company's state can change without re-matching."""
+    answerer = _Answerer(kb, company, on, thresholds)
+    answered = [
+        answerer.answer(q, m) for q, m in zip(questionnaire.questions, matches, strict=True)
+    ]
+    return AnsweredQuestionnaire(questionnaire, answered, _gaps(answered, kb, company, on), on)
+
+
+class _Answerer:
+    def __init__(
+        self, kb: KnowledgeBase, company: CompanyProfile, on: date, thresholds: Thresholds
+    ) -> None:
+        self.kb, self.company, self.on, self.limits = kb, company, on, thresholds
+        self._assessments: dict[str, ControlAssessment] = {}
+
+    def assessment(self, control_id: str) -> ControlAssessment:
+        if control_id not in self._assessments:
+            self._assessments[control_id] = assess(self.company, control_id, self.on)
+        return self._assessments[control_id]
+
+    def answer(self, question: Question, match: QuestionMatch) -> AnsweredQuestion:
+        for decide in (self._from_library, self._from_fact, self._from_control):
+            result = decide(question, match)
+            if result is not None:
+                return result
+        return self._needs_review(question, match)
+
+    # -- the three sources, most specific first ------------------------------------------
+
+    def _from_library(self, question: Question, match: QuestionMatch) -> AnsweredQuestion | None:
+        candidate = match.library
+        if candidate is None or candidate.score < self.limits.library:
+            return None
+        if int(candidate.target) >= len(self.company.answer_library):
+            return None
+        approved = self.company.answer_library[int(candidate.target)]
+        verdict = verdict_of(approved.answer)
+        backing = [self.assessment(c) for c in approved.controls if c in self.kb.controls]
+        if verdict == "yes" and not (backing and all(a.supports_yes for a in backing)):
+            return None  # an approved "Yes" is only reused while its controls still back it
+        value = _fit(question, verdict, approved.answer)
+        if value is None:
+            return None
+        citations = (
+            Citation("library", f"library-{int(candidate.target) + 1}", approved.question),
+        )
+        citations += tuple(
+            Citation("control", a.control_id, self.kb.controls[a.control_id].title) for a in backing
+        )
+        citations += _evidence_citations(backing)
+        comment = approved.answer if value != approved.answer else ""
+        return AnsweredQuestion(
+            question,
+            Answer(value, comment, candidate.score, "auto", "library"),
+            match,
+            citations,
+            None,
+        )
+
+    def _from_fact(self, question: Question, match: QuestionMatch) -> AnsweredQuestion | None:
+        candidate = match.fact
+        best_control = match.controls[0].score if match.controls else 0.0
+        if (
+            candidate is None
+            or candidate.score < self.limits.fact
+            or candidate.score < best_control - self.limits.fact_margin
+        ):
+            return None
+        fact = self.company.facts.get(candidate.target)
+        if fact is None:
+            return None  # matched against another profile's facts
+        citation = (Citation("fact", fact.key, fact.key.replace("_", " ")),)
+        if isinstance(fact.value, bool):
+            value = fit_verdict("yes" if fact.value else "no", question.options)
+            if fact.value or value is None:
+                # a fact is not evidence: a "Yes" from it waits for a person
+                comment = f"Company fact '{fact.key}' is {'yes' if fact.value else 'no'}."
+                return AnsweredQuestion(
+                    question,
+                    Answer("", comment, candidate.score, "needs_review", "fact"),
+                    match,
+                    citation,
+                    None,
+                )
+            return AnsweredQuestion(
+                question, Answer(value, "", candidate.score, "auto", "fact"), match, citation, None
+            )
+        text = ", ".join(fact.value) if isinstance(fact.value, tuple) else str(fact.value)
+        if question.answer_type in ("yes_no", "choice") and not _fits_options(text, question):
+            return AnsweredQuestion(
+                question,
+                Answer("", text, candidate.score, "needs_review", "fact"),
+                match,
+                citation,
+                None,
+            )
+        return AnsweredQuestion(
+            question, Answer(text, "", candidate.score, "auto", "fact"), match, citation, None
+        )
+
+    def _from_control(self, question: Question, match: QuestionMatch) -> AnsweredQuestion | None:
+        if not match.controls or match.confidence < self.limits.control:
+            return None
+        if match.understanding.polarity != "positive":
+            return None  # a disclosure or an adverse event: a control cannot answer it
+        control = self.kb.controls[match.controls[0].control_id]
+        assessment = self.assessment(control.id)
+        comment = self._comment(control.id, assessment)
+        citations = (
+            Citation("control", control.id, control.title),
+            *_evidence_citations([assessment]),
+        )
+        verdict: Verdict
+        gap = None
+        if assessment.effective == Status.IMPLEMENTED:
+            missing = unbacked_qualifiers(match.understanding.qualifiers, control.statement)
+            if missing:
+                comment = (
+                    f"{comment} Needs review: the question also asks "
+                    f"{', '.join(missing)}, which the control statement does not cover."
+                )
+                return AnsweredQuestion(
+                    question,
+                    Answer("", comment, match.confidence, "needs_review", "control"),
+                    match,
+                    citations,
+                    None,
+                )
+            verdict = "yes"
+        elif assessment.effective == Status.NOT_APPLICABLE:
+            if not assessment.reason:
+                return None  # N/A needs the profile's justification
+            verdict = "na"
+        elif assessment.effective == Status.PARTIAL:
+            verdict, gap = "partial", control.id
+        else:
+            verdict, gap = "no", control.id
+        if question.answer_type in ("text", "number", "date"):
+            value = (
+                comment if verdict in ("yes", "partial", "na") else fit_verdict("no", ()) or "No"
+            )
+            if verdict in ("yes", "partial", "na"):
+                comment = ""
+        else:
+            fitted = fit_verdict(verdict, question.options)
+            if fitted is None:
+                return None
+            value = fitted
+        return AnsweredQuestion(
+            question,
+            Answer(value, comment, match.confidence, "auto", "control"),
+            match,
+            citations,
+            gap,
+        )
+
+    def _needs_review(self, question: Question, match: QuestionMatch) -> AnsweredQuestion:
+        candidates = [self.kb.controls[m.control_id] for m in match.controls[:3]]
+        gap = None
+        if (
+            candidates
+            and match.confidence >= self.limits.gap
+            and match.understanding.polarity == "positive"
+            and self.assessment(candidates[0].id).effective in GAP_STATUSES
+        ):
+            gap = candidates[0].id
+        listed = "; ".join(f"{c.id} {c.title}" for c in candidates)
+        comment = (
+            _render_plain("Needs review. Closest controls: {{ listed }}.", listed=listed)
+            if listed
+            else "Needs review: nothing in the knowledge base covers this question."
+        )
+        citations = tuple(Citation("control", c.id, c.title) for c in candidates)
+        return AnsweredQuestion(
+            question,
+            Answer("", comment, match.confidence, "needs_review", "none"),
+            match,
+            citations,
+            gap,
+        )
+
+    def _comment(self, control_id: str, assessment: ControlAssessment) -> str:
+        statement = self.kb.controls[control_id].statement
+        try:
+            text = render_answer(self.kb, self.company, control_id, self.on)
+        except jinja2.TemplateError:
+            # a template needing a fact this profile lacks (`candor kb check` reports it)
+            text = statement
+        evidence = [
+            f"{e.title} ({e.id}, {e.type}, collected {e.collected.isoformat()})"
+            for e in assessment.valid_evidence
+        ]
+        if evidence:
+            text = _render_plain(
+                "{{ text }} Evidence: {{ evidence | join('; ') }}.", text=text, evidence=evidence
+            )
+        if unsupported_absolutes(text, statement):
+            # an absolute claim the control does not make: fall back to the statement itself
+            text = _render_plain("{{ statement }}", statement=statement)
+        return " ".join(text.split())
+
+
+_ABSOLUTE = re.compile(
+    r"\b(all|always|every|never|100 ?%|24 ?[/x] ?7|guarantee[sd]?|"
+    r"fully|completely|entire(ly)?|zero)\b",
+    re.IGNORECASE,
+)
+
+
+def unsupported_absolutes(comment: str, statement: str) -> set[str]:
+    """Absolute words in `comment` that the control's own statement does not use."""
+    allowed = {m.group(0).lower() for m in _ABSOLUTE.finditer(statement)}
+    return {m.group(0).lower() for m in _ABSOLUTE.finditer(comment)} - allowed
+
+
+_ENV = jinja2.Environment(undefined=jinja2.StrictUndefined, autoescape=False)
+
+
+def _render_plain(template: str, **context: Any) -> str:
+    return _ENV.from_string(template).render(**context)
+
+
+def _evidence_citations(assessments: list[ControlAssessment]) -> tuple[Citation, ...]:
+    seen: dict[str, Citation] = {}
+    for assessment in assessments:
+        for evidence in assessment.valid_evidence:
+            seen.setdefault(evidence.id, Citation("evidence", evidence.id, evidence.title))
+    return tuple(seen.values())
+
+
+def _fit(question: Question, verdict: Verdict | None, text: str) -> str | None:
+    if verdict is not None and question.answer_type in ("yes_no", "choice"):
+        return fit_verdict(verdict, question.options)
+    if question.options and not _fits_options(text, question):
+        return None
+    return text
+
+
+def _fits_options(text: str, question: Question) -> bool:
+    return not question.options or text.strip().lower() in {o.lower() for o in question.options}
+
+
+def _gaps(
+    answered: list[AnsweredQuestion], kb: KnowledgeBase, company: CompanyProfile, on: date
+) -> list[Gap]:
+    by_control: dict[str, list[str]] = {}
+    for item in answered:
+        if item.gap_control:
+            by_control.setdefault(item.gap_control, []).append(item.question.ref)
+    gaps = []
+    for control_id in sorted(by_control):
+        control = kb.controls[control_id]
+        state = company.control_states.get(control_id)
+        gaps.append(
+            Gap(
+                control_id,
+                control.title,
+                assess(company, control_id, on).effective.value,
+                state.target_date if state else None,
+                tuple(dict.fromkeys(by_control[control_id])),
+                {f: list(control.refs(f)) for f in FRAMEWORKS},
+            )
+        )
+    return gaps

@@ -1,0 +1,263 @@
+"""Matching and truthful answering on the real dev set, and the truthfulness invariant."""
+
+import json
+import subprocess
+import sys
+from dataclasses import replace
+from datetime import date, timedelta
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from service.answering import (
+    answer_matches,
+    fit_verdict,
+    unsupported_absolutes,
+    verdict_of,
+)
+from service.answering.evaluate import load_labels, score
+from service.controls import (
+    CompanyProfile,
+    ControlState,
+    Evidence,
+    Status,
+    effective_status,
+    load_company,
+    load_knowledge_base,
+)
+from service.ingest import parse
+from service.matching.matcher import Matcher
+from service.settings import KNOWLEDGE_DIR, REPO_ROOT
+
+from .conftest import SHARED
+
+ON = date(2026, 11, 22)
+DEV_FILE = SHARED / "corpus/xlsx/HECVAT_Full_v3.06_blank.xlsx"
+DEV_LABELS = SHARED / "eval/hecvat_full_v3.06_labels.yaml"
+
+
+@pytest.fixture(scope="session")
+def kb():
+    return load_knowledge_base(KNOWLEDGE_DIR)
+
+
+@pytest.fixture(scope="session")
+def company(kb):
+    return load_company(KNOWLEDGE_DIR / "company/larkspur-health.yaml", kb)
+
+
+@pytest.fixture(scope="session")
+def matcher(kb, company, tmp_path_factory):
+    return Matcher(kb, company, cache_dir=tmp_path_factory.mktemp("cache"))
+
+
+@pytest.fixture(scope="session")
+def dev(matcher):
+    questionnaire = parse(DEV_FILE)
+    return questionnaire, matcher.match(questionnaire.questions)
+
+
+def _csv(tmp_path: Path, rows: list[tuple[str, str, str]]) -> Path:
+    path = tmp_path / "questions.csv"
+    lines = ["ID,Question,Answer,Comments"] + [f'{i},"{q}",{a},' for i, q, a in rows]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def test_dev_set_floors(dev, kb, company):
+    questionnaire, matches = dev
+    answered = answer_matches(questionnaire, matches, kb, company, ON)
+    scores = score(answered, load_labels(DEV_LABELS), kb)
+    assert scores.soc2_questions >= 190
+    assert scores.soc2_hit1 >= 0.85
+    assert scores.soc2_precision1 >= 0.60
+    assert scores.fact_other_auto_from_control <= 0.05
+    assert not scores.unmatched_labels
+
+
+def _claims_yes(item) -> bool:
+    answer = item.answer
+    if verdict_of(answer.value) == "yes":
+        return True
+    # a descriptive answer written from an implemented control claims it too
+    return (
+        answer.basis == "control"
+        and answer.status == "auto"
+        and verdict_of(answer.value) not in ("no", "partial", "na")
+        and bool(answer.value)
+    )
+
+
+def _assert_truthful(answered, company, on):
+    for item in answered.answers:
+        if not _claims_yes(item):
+            continue
+        controls = [c.id for c in item.citations if c.kind == "control"]
+        assert controls, f"{item.question.ref}: 'Yes' with no control cited"
+        assert any(effective_status(company, c, on).supports_yes for c in controls), (
+            f"{item.question.ref}: 'Yes' without an implemented control with current evidence"
+        )
+
+
+statuses = st.sampled_from(list(Status))
+
+
+@st.composite
+def profiles(draw, kb, base):
+    control_ids = sorted(kb.controls)
+    chosen = draw(st.lists(st.sampled_from(control_ids), max_size=60, unique=True))
+    states = {c: ControlState(c, draw(statuses)) for c in chosen}
+    evidence = {}
+    for n in range(draw(st.integers(0, 40))):
+        collected = ON - timedelta(days=draw(st.integers(-30, 800)))
+        expires = draw(
+            st.one_of(st.none(), st.just(collected + timedelta(days=draw(st.integers(0, 800)))))
+        )
+        backed = tuple(draw(st.lists(st.sampled_from(control_ids), min_size=1, max_size=3)))
+        evidence[f"E{n}"] = Evidence(
+            f"E{n}", f"evidence {n}", "report", "vault", "owner", collected, expires, backed
+        )
+    return replace(base, control_states=states, evidence=evidence)
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck))
+@given(data=st.data())
+def test_no_yes_without_an_implemented_control_and_current_evidence(data, dev, kb, company):
+    questionnaire, matches = dev
+    profile = data.draw(profiles(kb, company))
+    answered = answer_matches(questionnaire, matches, kb, profile, ON)
+    _assert_truthful(answered, profile, ON)
+
+
+def test_an_empty_profile_says_yes_to_nothing(dev, kb, company):
+    questionnaire, matches = dev
+    empty = CompanyProfile(
+        "empty", "Empty Co", facts={}, control_states={}, evidence={}, answer_library=()
+    )
+    answered = answer_matches(questionnaire, matches, kb, empty, ON)
+    assert not [a for a in answered.answers if _claims_yes(a)]
+
+
+def test_the_sample_company_answers_truthfully_and_flags_gaps(dev, kb, company):
+    questionnaire, matches = dev
+    answered = answer_matches(questionnaire, matches, kb, company, ON)
+    _assert_truthful(answered, company, ON)
+    values = [a.answer.value for a in answered.answers if a.answer.status == "auto"]
+    assert values.count("Yes") > 50 and values.count("No") > 5
+    assert answered.gaps
+    for gap in answered.gaps:
+        assert effective_status(company, gap.control_id, ON).effective in (
+            Status.PARTIAL,
+            Status.PLANNED,
+            Status.NOT_IMPLEMENTED,
+        )
+        assert gap.questions and set(gap.frameworks) == {"soc2", "hipaa", "gdpr"}
+    flagged = {a.question.ref for a in answered.answers if a.gap}
+    assert flagged == {ref for gap in answered.gaps for ref in gap.questions}
+
+
+def test_expired_evidence_turns_a_yes_into_partial(dev, kb, company):
+    questionnaire, matches = dev
+    answered = answer_matches(questionnaire, matches, kb, company, ON)
+    yes = next(
+        a for a in answered.answers if a.answer.value == "Yes" and a.answer.basis == "control"
+    )
+    control = next(c.id for c in yes.citations if c.kind == "control")
+    lapsed = {
+        k: replace(e, expires=ON - timedelta(days=1)) if control in e.controls else e
+        for k, e in company.evidence.items()
+    }
+    later = answer_matches(questionnaire, matches, kb, replace(company, evidence=lapsed), ON)
+    again = next(a for a in later.answers if a.question == yes.question)
+    assert again.answer.value != "Yes"
+    assert again.gap
+
+
+def test_negative_and_compound_questions(tmp_path, matcher, kb, company):
+    path = _csv(
+        tmp_path,
+        [
+            ("N-1", "Have you had a data breach in the last 3 years?", ""),
+            ("N-2", "Are you storing any passwords in plaintext?", ""),
+            (
+                "C-1",
+                "Is your information security policy documented, approved by management, "
+                "tested by an independent third party monthly and reviewed annually?",
+                "",
+            ),
+        ],
+    )
+    questionnaire = parse(path)
+    answered = answer_matches(
+        questionnaire, matcher.match(questionnaire.questions), kb, company, ON
+    )
+    by_ref = {a.question.ref: a for a in answered.answers}
+    assert by_ref["N-1"].answer.value != "Yes"
+    assert by_ref["N-1"].match.understanding.polarity == "negative"
+    assert by_ref["N-2"].answer.value != "Yes"
+    assert by_ref["C-1"].answer.value != "Yes"  # "tested … monthly" is not in any statement
+
+
+def test_values_fit_the_questions_own_options():
+    assert fit_verdict("yes", ("Si", "No", "Parcial", "N/A")) == "Si"
+    assert fit_verdict("partial", ("Si", "No", "Parcial", "N/A")) == "Parcial"
+    assert fit_verdict("na", ("Yes", "No", "NA")) == "NA"
+    assert fit_verdict("partial", ("Yes", "No")) == "No"  # never round a partial up
+    assert (
+        fit_verdict("yes", ("No", "Yes, it covers general risks", "Yes, it covers more")) is None
+    )  # two ways to say yes: a person picks
+    assert verdict_of("Sí") == "yes" and verdict_of("N/A") == "na"
+
+
+def test_absolute_words_need_the_controls_own_statement():
+    assert unsupported_absolutes("We always encrypt all data.", "Data is encrypted.") == {
+        "always",
+        "all",
+    }
+    assert not unsupported_absolutes(
+        "All laptops are encrypted.", "All company laptops use full-disk encryption."
+    )
+
+
+def test_comments_make_no_absolute_claims_the_control_does_not(dev, kb, company):
+    questionnaire, matches = dev
+    answered = answer_matches(questionnaire, matches, kb, company, ON)
+    for item in answered.answers:
+        if item.answer.basis != "control" or item.answer.status != "auto":
+            continue
+        control = kb.controls[next(c.id for c in item.citations if c.kind == "control")]
+        text = f"{item.answer.value} {item.answer.comment}"
+        assert not unsupported_absolutes(text, control.statement), item.question.ref
+
+
+def test_answer_json_is_byte_identical_across_runs(tmp_path):
+    sample = REPO_ROOT / "samples" / "northwind_vendor_security_assessment.xlsx"
+    env = {"CANDOR_DATA_DIR": str(tmp_path), "PATH": "/usr/bin:/bin", "HOME": str(tmp_path)}
+    outputs = [
+        subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "service.cli",
+                "answer",
+                str(sample),
+                "--json",
+                "--on",
+                ON.isoformat(),
+            ],
+            capture_output=True,
+            timeout=300,
+            env=env,
+            check=True,
+        ).stdout
+        for _ in range(2)
+    ]
+    assert outputs[0] == outputs[1]
+    result = json.loads(outputs[0])
+    first = result["questions"][0]
+    assert set(first) >= {"ref", "text", "section", "answer", "matches", "citations", "gap"}
+    assert set(first["answer"]) == {"value", "comment", "confidence", "status", "basis"}
+    assert len(first["matches"]) == 5
+    assert set(first["matches"][0]) == {"control", "title", "score", "frameworks"}
