@@ -17,11 +17,12 @@ from .index import KnowledgeIndex, documents
 from .understanding import Understanding, understand
 
 TOP_K = 5
+QUERY_CHUNK = 64
 LEXICAL_WEIGHT = 0.12  # share of the fused score that comes from exact terms (BM25)
 SECTION_WEIGHT = 0.2  # how much the section heading steers a question's embedding
-# Logistic calibration of "the top control is what the question asks about", fitted by
-# bench/calibrate.py on labelled questions: inputs are the top fused score and its margin.
-CALIBRATION = (14.0, 0.62, 10.0)  # slope, midpoint, margin slope
+# Logistic calibration of "the top control is what the question asks about" from the top fused
+# score: (slope, midpoint), fitted by bench/calibrate.py on the labelled dev questionnaire.
+CALIBRATION = (13.6, 0.662)
 
 
 @dataclass(frozen=True)
@@ -84,14 +85,14 @@ class Matcher:
     ) -> np.ndarray:
         sections = sorted({q.section for q in questions if q.section})
         section_vectors = dict(zip(sections, self.embedder.encode(sections), strict=True))
-        vectors = []
-        batch = 64
-        for start in range(0, len(questions), batch):
-            chunk = questions[start : start + batch]
-            vectors.append(self.embedder.encode([q.text for q in chunk]))
+        # encode shortest first, in chunks for the progress bar: little padding per batch
+        order = sorted(range(len(questions)), key=lambda i: (len(questions[i].text), i))
+        matrix = np.zeros((len(questions), self.embedder.dimension), dtype=np.float32)
+        for start in range(0, len(order), QUERY_CHUNK):
+            chunk = order[start : start + QUERY_CHUNK]
+            matrix[chunk] = self.embedder.encode([questions[i].text for i in chunk])
             if progress:
-                progress(min(start + batch, len(questions)), len(questions))
-        matrix = np.vstack(vectors) if vectors else np.zeros((0, 1), dtype=np.float32)
+                progress(min(start + QUERY_CHUNK, len(order)), len(order))
         for i, question in enumerate(questions):
             if question.section in section_vectors:
                 matrix[i] += SECTION_WEIGHT * section_vectors[question.section]
@@ -131,7 +132,5 @@ class Matcher:
 def _confidence(top: tuple[ControlMatch, ...]) -> float:
     if not top:
         return 0.0
-    slope, midpoint, margin_slope = CALIBRATION
-    margin = top[0].score - top[1].score if len(top) > 1 else top[0].score
-    z = slope * (top[0].score - midpoint) + margin_slope * margin
-    return round(1 / (1 + math.exp(-z)), 3)
+    slope, midpoint = CALIBRATION
+    return round(1 / (1 + math.exp(-slope * (top[0].score - midpoint))), 3)
