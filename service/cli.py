@@ -10,6 +10,7 @@ from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
 
+from service.controls import KnowledgeError
 from service.ingest import IngestError, Questionnaire, parse
 
 EXIT_BAD_INPUT = 2
@@ -25,6 +26,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return args.func(args)
     except IngestError as exc:
         print(f"candor: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except KnowledgeError as exc:  # one line per problem, each naming its file and line
+        for issue in exc.issues:
+            print(issue, file=sys.stderr)
+        print(f"{len(exc.issues)} error(s)", file=sys.stderr)
         return EXIT_BAD_INPUT
     except KeyboardInterrupt:
         return 130

@@ -1,6 +1,5 @@
-"""`candor kb check | list | coverage` through argparse, as service/cli.py will wire them."""
+"""`candor kb check | list | coverage` through the real command line entry point."""
 
-import argparse
 import json
 import re
 import shutil
@@ -8,15 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from service.controls.cli import add_commands
+from service.cli import main
 from service.settings import KNOWLEDGE_DIR
 
 
 def run(*argv: str) -> int:
-    parser = argparse.ArgumentParser(prog="candor")
-    add_commands(parser.add_subparsers(dest="command", required=True))
-    args = parser.parse_args(list(argv))
-    return args.func(args)
+    return main(list(argv))
 
 
 def test_check_passes_on_the_shipped_knowledge(capsys: pytest.CaptureFixture[str]) -> None:

@@ -7,11 +7,8 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 from collections import Counter
-from collections.abc import Callable
 from datetime import date
-from functools import wraps
 from pathlib import Path
 
 from service.settings import Settings
@@ -22,10 +19,6 @@ from .issues import KnowledgeError, display_path
 from .loader import SAMPLE_PROFILE, load_company, load_knowledge_base
 from .model import CompanyProfile, KnowledgeBase, Status
 from .status import ControlAssessment, effective_status, review_company
-
-EXIT_INVALID = 2
-
-Command = Callable[[argparse.Namespace], int]
 
 
 def add_commands(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -54,22 +47,6 @@ def add_commands(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]
     coverage.set_defaults(func=run_coverage)
 
 
-def _reporting_invalid_input(command: Command) -> Command:
-    """Invalid knowledge becomes one line per problem on stderr and exit code 2."""
-
-    @wraps(command)
-    def run(args: argparse.Namespace) -> int:
-        try:
-            return command(args)
-        except KnowledgeError as exc:
-            for issue in exc.issues:
-                print(issue, file=sys.stderr)
-            print(f"{len(exc.issues)} error(s)", file=sys.stderr)
-            return EXIT_INVALID
-
-    return run
-
-
 def _knowledge_dir(args: argparse.Namespace) -> Path:
     return args.knowledge or Settings.from_env().knowledge_dir
 
@@ -81,7 +58,6 @@ def _load(args: argparse.Namespace) -> tuple[KnowledgeBase, CompanyProfile, date
     return kb, company, args.on or date.today()
 
 
-@_reporting_invalid_input
 def run_check(args: argparse.Namespace) -> int:
     kb, company, on = _load(args)
     template_errors = check_answer_templates(kb, company, on)
@@ -114,7 +90,6 @@ def run_check(args: argparse.Namespace) -> int:
     return 0
 
 
-@_reporting_invalid_input
 def run_list(args: argparse.Namespace) -> int:
     kb = load_knowledge_base(_knowledge_dir(args))
     if args.json:
@@ -128,7 +103,6 @@ def run_list(args: argparse.Namespace) -> int:
     return 0
 
 
-@_reporting_invalid_input
 def run_coverage(args: argparse.Namespace) -> int:
     kb, company, on = _load(args)
     assessments = {c: effective_status(company, c, on) for c in kb.controls}
