@@ -254,7 +254,9 @@ def test_pci_attestation_form_items(pci: Questionnaire) -> None:
     assert by_text["Requirement 2"].existing_answer == "Partial"
     assert by_text["Requirement 1"].existing_comment.startswith("With consideration of PCI")
     action_plan = [q for q in questions if q.ref and not q.ref_generated]
-    assert [q.ref for q in action_plan] == [str(n) for n in range(1, 13)]
+    # twelve numbered requirements, then the two appendices labelled by name
+    expected = [str(n) for n in range(1, 13)] + ["Appendix A1", "Appendix A2"]
+    assert [q.ref for q in action_plan] == expected
     assert all(q.existing_answer == "YES" for q in action_plan)
     unticked = next(q for q in questions if q.text.startswith("I have confirmed with my payment"))
     assert unticked.existing_answer is None

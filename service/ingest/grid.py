@@ -160,7 +160,11 @@ def interpret(grid: Grid, answer_codes: AnswerCodes | None = None) -> GridResult
             texts[c] = ""
         question_text = texts[layout.question_col]
         ref = texts[layout.id_col] if layout.id_col is not None else ""
-        if ref and not looks_like_id(ref):
+        if (
+            ref
+            and not looks_like_id(ref)
+            and not (uses_ids and _labels_question(row, texts, layout))
+        ):
             ref = ""
         if not question_text:
             filled = [t for t in texts if t]
@@ -253,7 +257,15 @@ def _infer_layout(
     id_col = roles.get("id")
     if id_col is None:
         id_col = _best_column(body, looks_like_id, min_share=0.3, min_count=3, skip=named)
+    comment_col = roles.get("comment")
+    if comment_col is not None and comment_col in hidden:
+        comment_col = None
     answer_col = roles.get("answer")
+    if answer_col is None and "question" in roles and comment_col is not None:
+        data = [rows[r] for r in scope if r != header_row]
+        answer_col = _column_between(
+            data, roles["question"], comment_col, named | hidden | {id_col}
+        )
     limit = answer_col if answer_col is not None else width
     skip = set(range(limit, width)) | {id_col} | named | hidden
     inferred = _best_column(
@@ -271,10 +283,21 @@ def _infer_layout(
         answer_col = _column_with_options([rows[r] for r in scope], question_col, excluded | hidden)
     if header_row is None and answer_col is None and not _mostly_questions(body, question_col):
         return None  # a table of names or descriptions, not a questionnaire
-    comment_col = roles.get("comment")
-    if comment_col is not None and comment_col in hidden:
-        comment_col = None
     return _Layout(header_row, id_col, question_col, answer_col, comment_col, excluded)
+
+
+def _column_between(
+    body: list[list[Cell]], question_col: int, comment_col: int, skip: set[int | None]
+) -> int | None:
+    """A header naming questions and comments but not answers ("Item | Signed by | Notes")
+    leaves the answer to the one unnamed column between them; with several, none is sure.
+    An empty one stays unclaimed: without a layout, a reader pairs a blank form's fields
+    itself, which an empty answer column would prevent."""
+    between = [c for c in range(question_col + 1, comment_col) if c not in skip]
+    if len(between) != 1:
+        return None
+    col = between[0]
+    return col if any(row[col].text or row[col].options for row in body) else None
 
 
 def _mostly_questions(body: list[list[Cell]], col: int) -> bool:
@@ -370,6 +393,20 @@ def _is_question_row(row: list[Cell], texts: list[str], layout: _Layout, uses_id
         return False
     answer = row[layout.answer_col]
     return bool(answer.options) or (bool(texts[layout.answer_col]) and len(text) <= 200)
+
+
+def _labels_question(row: list[Cell], texts: list[str], layout: _Layout) -> bool:
+    """A short numbered label in the ID column ("Annex B2") stands in for the ID of a row that
+    asks something or offers an answer; a long one is an instruction."""
+    label = texts[layout.id_col] if layout.id_col is not None else ""
+    # the digit tells a label from a column title ("Requirement") over the IDs
+    if len(label) > 24 or len(label.split()) > 3 or not any(ch.isdigit() for ch in label):
+        return False
+    if looks_like_question(texts[layout.question_col]):
+        return True
+    if layout.answer_col is None:
+        return False
+    return bool(row[layout.answer_col].options or texts[layout.answer_col])
 
 
 def _only_question_text(texts: list[str], layout: _Layout) -> bool:
