@@ -78,20 +78,14 @@ def test_dev_set_floors(dev, kb, company):
 
 
 def _claims_yes(item) -> bool:
-    answer = item.answer
-    if verdict_of(answer.value) == "yes":
-        return True
-    # a descriptive answer written from an implemented control claims it too
-    return (
-        answer.basis == "control"
-        and answer.status == "auto"
-        and verdict_of(answer.value) not in ("no", "partial", "na")
-        and bool(answer.value)
-    )
+    """A "Yes" in any words: the option that says yes, or a written answer claiming it."""
+    return item.verdict == "yes" or verdict_of(item.answer.value) == "yes"
 
 
 def _assert_truthful(answered, company, on):
     for item in answered.answers:
+        if verdict_of(item.answer.value) == "yes":
+            assert item.verdict == "yes", f"{item.question.ref}: a 'Yes' value not meant as one"
         if not _claims_yes(item):
             continue
         controls = [c.id for c in item.citations if c.kind == "control"]

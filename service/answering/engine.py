@@ -67,6 +67,7 @@ class AnsweredQuestion:
     match: QuestionMatch
     citations: tuple[Citation, ...]
     gap_control: str | None  # the control whose absence keeps this from a "Yes"
+    verdict: Verdict | None = None  # what the answer claims, whatever words carry it
 
     @property
     def gap(self) -> bool:
@@ -169,6 +170,7 @@ class _Answerer:
             match,
             citations,
             None,
+            verdict,
         )
 
     def _from_fact(self, question: Question, match: QuestionMatch) -> AnsweredQuestion | None:
@@ -197,7 +199,12 @@ class _Answerer:
                     None,
                 )
             return AnsweredQuestion(
-                question, Answer(value, "", candidate.score, "auto", "fact"), match, citation, None
+                question,
+                Answer(value, "", candidate.score, "auto", "fact"),
+                match,
+                citation,
+                None,
+                "no",
             )
         text = ", ".join(fact.value) if isinstance(fact.value, tuple) else str(fact.value)
         if question.answer_type in ("yes_no", "choice") and not _fits_options(text, question):
@@ -249,12 +256,10 @@ class _Answerer:
             verdict, gap = "partial", control.id
         else:
             verdict, gap = "no", control.id
-        if question.answer_type in ("text", "number", "date"):
-            value = (
-                comment if verdict in ("yes", "partial", "na") else fit_verdict("no", ()) or "No"
-            )
-            if verdict in ("yes", "partial", "na"):
-                comment = ""
+        if question.answer_type in ("number", "date"):
+            return None  # a count or a date comes from the facts or a person, not a control
+        if question.answer_type == "text":
+            value, comment = comment, ""  # "Describe …": the rendered answer is the answer
         else:
             fitted = fit_verdict(verdict, question.options)
             if fitted is None:
@@ -266,6 +271,7 @@ class _Answerer:
             match,
             citations,
             gap,
+            verdict,
         )
 
     def _needs_review(self, question: Question, match: QuestionMatch) -> AnsweredQuestion:
