@@ -255,3 +255,18 @@ def test_answer_json_is_byte_identical_across_runs(tmp_path):
     assert set(first["answer"]) == {"value", "comment", "confidence", "status", "basis"}
     assert len(first["matches"]) == 5
     assert set(first["matches"][0]) == {"control", "title", "score", "frameworks"}
+
+
+def test_the_model_loads_and_encodes_with_the_network_refused(monkeypatch):
+    import socket
+
+    from service.matching.embedder import Embedder
+
+    def refuse(*args, **kwargs):
+        raise OSError("network access attempted in an offline test")
+
+    monkeypatch.setattr(socket.socket, "connect", refuse)
+    monkeypatch.setattr(socket, "create_connection", refuse)
+    vectors = Embedder().encode(["Is customer data encrypted at rest?"])
+    assert vectors.shape == (1, 384)
+    assert abs(float((vectors**2).sum()) - 1.0) < 1e-4
