@@ -1,7 +1,7 @@
-"""Saving the knowledge base and a company to SQLite and reading them back unchanged."""
+"""Saving the knowledge base and a company to the database (SQLite, and PostgreSQL where the
+tests have a server) and reading them back unchanged."""
 
 from dataclasses import replace
-from pathlib import Path
 
 import pytest
 from sqlalchemy import inspect
@@ -22,15 +22,10 @@ def kb() -> KnowledgeBase:
     return load_knowledge_base(Settings.from_env().knowledge_dir)
 
 
-def sqlite_url(folder: Path) -> str:
-    """Explicitly SQLite: a DATABASE_URL in the environment must not receive test data."""
-    return f"sqlite:///{folder / 'candor.db'}"
-
-
-def test_round_trip_on_sqlite(tmp_path: Path, kb: KnowledgeBase) -> None:
+def test_round_trip(database_url: str, kb: KnowledgeBase) -> None:
     knowledge = Settings.from_env().knowledge_dir
     company = load_company(knowledge / "company" / "larkspur-health.yaml", kb)
-    engine = engine_for(sqlite_url(tmp_path))
+    engine = engine_for(database_url)
     save_knowledge_base(engine, kb)
     save_company(engine, company)
 
@@ -41,8 +36,8 @@ def test_round_trip_on_sqlite(tmp_path: Path, kb: KnowledgeBase) -> None:
         inspect(engine).get_table_names())
 
 
-def test_saving_again_replaces_previous_rows(tmp_path: Path, kb: KnowledgeBase) -> None:
-    engine = engine_for(sqlite_url(tmp_path))
+def test_saving_again_replaces_previous_rows(database_url: str, kb: KnowledgeBase) -> None:
+    engine = engine_for(database_url)
     save_knowledge_base(engine, kb)
     smaller = replace(kb, controls=dict(list(kb.controls.items())[:10]))
     save_knowledge_base(engine, smaller)
