@@ -63,9 +63,11 @@ def build_parser() -> argparse.ArgumentParser:
 def _add_package_commands(commands: argparse._SubParsersAction) -> None:
     from service.answering.cli import add_commands as add_answering
     from service.controls.cli import add_commands as add_knowledge
+    from service.roadmap.cli import add_commands as add_roadmap
 
     add_knowledge(commands)
     add_answering(commands)
+    add_roadmap(commands)
 
 
 def _ingest(args: argparse.Namespace) -> int:
