@@ -99,6 +99,10 @@ def _table(
     for row in rows:
         for cell, text in zip(table.add_row().cells, row, strict=True):
             _fill(cell, text)
+    # LibreOffice lays tables out by the grid, Word by the cells: set both, fixed layout
+    table.autofit = False
+    for grid_column, width in zip(table._tbl.tblGrid.gridCol_lst, widths, strict=True):
+        grid_column.w = Cm(width)
     for column, width in zip(table.columns, widths, strict=True):
         for cell in column.cells:
             cell.width = Cm(width)
