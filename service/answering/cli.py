@@ -8,13 +8,22 @@ import sys
 from collections import Counter
 from datetime import date
 from pathlib import Path
+from typing import TextIO
 
+from service.cli import EXIT_BAD_INPUT
 from service.controls import (
     SAMPLE_PROFILE,
     CompanyProfile,
     KnowledgeBase,
     load_company,
     load_knowledge_base,
+)
+from service.export import (
+    ExportError,
+    ExportResult,
+    NotWritten,
+    export_filled,
+    filled_path,
 )
 from service.ingest import parse
 from service.matching.matcher import Matcher
@@ -55,6 +64,21 @@ def add_commands(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]
     )
     answer.add_argument("file", type=Path, help="the questionnaire (XLSX, DOCX, PDF or CSV)")
     answer.add_argument("--json", action="store_true", help="print every answer as JSON")
+    answer.add_argument(
+        "--out",
+        nargs="?",
+        const="",
+        metavar="PATH",
+        help="write the answers into a copy of FILE: PATH, or <name>_filled.<ext> inside PATH "
+        "when it is a folder, or beside FILE when PATH is left out. XLSX, DOCX and CSV are "
+        "filled in place; a PDF gets <name>_filled.xlsx and .docx side-cars. FILE is never "
+        "overwritten",
+    )
+    answer.add_argument(
+        "--report",
+        action="store_true",
+        help="also write the answer report (<output>_report.xlsx); implies --out",
+    )
     answer.set_defaults(func=run_answer)
     evaluate = subparsers.add_parser(
         "eval",
@@ -94,13 +118,48 @@ def _answer(args: argparse.Namespace) -> tuple[AnsweredQuestionnaire, KnowledgeB
 
 
 def run_answer(args: argparse.Namespace) -> int:
+    exporting = args.out is not None or args.report
+    try:  # a bad output path is known before the model loads
+        target = filled_path(args.file, Path(args.out) if args.out else None)
+    except ExportError as exc:
+        print(f"candor: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
     answered, kb = _answer(args)
     if args.json:
         json.dump(
             to_json_dict(answered, kb), sys.stdout, ensure_ascii=False, indent=1, sort_keys=False
         )
         sys.stdout.write("\n")
+    else:
+        _print_summary(answered)
+    if not exporting:
         return 0
+    try:
+        result = export_filled(answered, args.file.read_bytes(), target, kb, report=args.report)
+    except ExportError as exc:
+        print(f"candor: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    _print_export(result, sys.stderr if args.json else sys.stdout)
+    return 0
+
+
+_LISTED = 8  # skipped slots listed by name per reason; the rest are counted
+
+
+def _print_export(result: ExportResult, stream: TextIO) -> None:
+    print(f"\nExport: {len(result.written)} slot(s) written", file=stream)
+    for path in result.paths:
+        print(f"  wrote {path}", file=stream)
+    by_reason: dict[str, list[NotWritten]] = {}
+    for item in result.not_written:
+        by_reason.setdefault(item.reason, []).append(item)
+    for reason, items in by_reason.items():
+        shown = ", ".join(f"{i.ref} {i.role} ({i.location})" for i in items[:_LISTED])
+        more = f" and {len(items) - _LISTED} more" if len(items) > _LISTED else ""
+        print(f"  not written, {reason}: {len(items)}: {shown}{more}", file=stream)
+
+
+def _print_summary(answered: AnsweredQuestionnaire) -> None:
     counts = Counter((a.answer.status, a.answer.basis) for a in answered.answers)
     values = Counter(
         a.answer.value
@@ -127,7 +186,6 @@ def run_answer(args: argparse.Namespace) -> int:
                 f"  {gap.control_id:<8} {gap.title[:50]:<50} {gap.status}{when}: "
                 f"{len(gap.questions)} question(s)"
             )
-    return 0
 
 
 def run_eval(args: argparse.Namespace) -> int:

@@ -1,0 +1,83 @@
+"""Export: the answers written back into the customer's own file.
+
+result = export_filled(answered, source_bytes, filled_path(source_path, out), kb, report=True)
+
+XLSX, DOCX and CSV are filled in place and differ from the original only in the answer and
+comment slots; a PDF gets a side-car XLSX and DOCX (ID, question, answer, comment). With
+`report`, an answer report XLSX is written beside the output.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from service.answering import AnsweredQuestionnaire
+from service.controls import KnowledgeBase
+
+from .csv import fill_csv
+from .docx import fill_docx
+from .files import ExportError, filled_path, sibling, write_atomic
+from .plan import FORMULA_CELL, NO_COMMENT_SLOT, NotWritten, Write, neutralise, plan_writes
+from .report import answer_report, sidecar
+from .tables import docx_bytes, xlsx_bytes
+from .xlsx import fill_xlsx
+
+__all__ = [
+    "ExportError",
+    "ExportResult",
+    "NotWritten",
+    "Write",
+    "export_filled",
+    "filled_path",
+    "neutralise",
+]
+
+_FILLERS = {"xlsx": fill_xlsx, "docx": fill_docx, "csv": fill_csv}
+
+
+@dataclass
+class ExportResult:
+    paths: list[Path] = field(default_factory=list)
+    written: list[Write] = field(default_factory=list)  # slots filled (answers and comments)
+    not_written: list[NotWritten] = field(default_factory=list)  # with the reason
+
+    @property
+    def formula_cells(self) -> list[NotWritten]:
+        return [n for n in self.not_written if n.reason == FORMULA_CELL]
+
+
+def export_filled(answered: AnsweredQuestionnaire, source: bytes, out: Path, kb: KnowledgeBase,
+                  *, report: bool = False) -> ExportResult:
+    """Write the answers into a copy of `source` at `out` (for a PDF: side-cars named like
+    `out` with .xlsx and .docx), and with `report` the answer report beside it."""
+    writes, not_written = plan_writes(answered)
+    result = ExportResult(not_written=not_written)
+    file_format = answered.questionnaire.format
+    filler = _FILLERS.get(file_format)
+    if filler is None:  # no slots to write into: the answers go into side-cars
+        table = sidecar(answered, writes)
+        result.written = writes
+        result.not_written = [n for n in not_written if n.reason != NO_COMMENT_SLOT]
+        for suffix, content in ((".xlsx", xlsx_bytes([table])), (".docx", docx_bytes([table]))):
+            result.paths.append(_save(out.with_suffix(suffix), content))
+    else:
+        try:
+            filled, result.written, refused = filler(source, writes)
+        except Exception as exc:  # a broken part must reach the user as one line
+            raise ExportError(f"could not write into the {file_format} file: "
+                              f"{type(exc).__name__}: {exc}") from None
+        result.not_written.extend(refused)
+        result.paths.append(_save(out, filled))
+    if report:
+        report_path = sibling(out, ".xlsx", "_report")
+        result.paths.append(_save(report_path, xlsx_bytes([answer_report(answered, kb)])))
+    return result
+
+
+def _save(path: Path, data: bytes) -> Path:
+    try:
+        write_atomic(path, data)
+    except OSError as exc:
+        raise ExportError(f"could not write {path}: {exc.strerror or exc}") from None
+    return path
