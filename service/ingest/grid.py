@@ -94,6 +94,7 @@ class _Layout:
     answer_col: int | None
     comment_col: int | None
     excluded: frozenset[int]  # columns named for the requester/analyst
+    edge: int  # first column past the table: where answers go when it has no answer column
 
 
 def _norm(text: str) -> str:
@@ -283,7 +284,9 @@ def _infer_layout(
         answer_col = _column_with_options([rows[r] for r in scope], question_col, excluded | hidden)
     if header_row is None and answer_col is None and not _mostly_questions(body, question_col):
         return None  # a table of names or descriptions, not a questionnaire
-    return _Layout(header_row, id_col, question_col, answer_col, comment_col, excluded)
+    return _Layout(
+        header_row, id_col, question_col, answer_col, comment_col, excluded, _edge(rows, header_row)
+    )
 
 
 def _column_between(
@@ -298,6 +301,16 @@ def _column_between(
         return None
     col = between[0]
     return col if any(row[col].text or row[col].options for row in body) else None
+
+
+def _edge(rows: list[list[Cell]], header_row: int | None) -> int:
+    """The column after the header's last named column (after the data without a header):
+    answers written there must not move the edge when the filled file is read again."""
+    if header_row is not None:
+        named = [c for c, cell in enumerate(rows[header_row]) if cell.text]
+        if named:
+            return named[-1] + 1
+    return len(rows[0])
 
 
 def _mostly_questions(body: list[list[Cell]], col: int) -> bool:
@@ -461,8 +474,10 @@ def _question(
         # no answer column (or it holds answer-type codes): answers go past the grid's edge
         if codes is not None and layout.answer_col is not None:
             options = codes.get(row[layout.answer_col].text, ())
-        answer_location = grid.slot(r, len(row))
+        answer_location = grid.slot(r, layout.edge)
         answer_formula = False
+        if layout.edge < len(row) and row[layout.edge].text:
+            existing = row[layout.edge].text  # written there before, by a person or by Candor
     else:
         answer = row[layout.answer_col]
         answer_location = answer.location
