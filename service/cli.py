@@ -64,10 +64,12 @@ def _add_package_commands(commands: argparse._SubParsersAction) -> None:
     from service.answering.cli import add_commands as add_answering
     from service.controls.cli import add_commands as add_knowledge
     from service.roadmap.cli import add_commands as add_roadmap
+    from service.web.cli import add_commands as add_web
 
     add_knowledge(commands)
     add_answering(commands)
     add_roadmap(commands)
+    add_web(commands)
 
 
 def _ingest(args: argparse.Namespace) -> int:

@@ -1,0 +1,143 @@
+"""The application factory: everything the routes need hangs off `app.state`."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from datetime import date
+
+from fastapi import FastAPI, Request, Response
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, RedirectResponse
+from fastapi.staticfiles import StaticFiles
+from fastapi.templating import Jinja2Templates
+from starlette.exceptions import HTTPException
+
+from service.ingest import IngestError
+from service.settings import REPO_ROOT, Settings
+
+from .database import open_database
+from .deps import Forbidden, NotAuthenticated, render, signed_in
+from .jobs import JobWorker
+from .knowledge import SAMPLE_COMPANY_KEY, Knowledge, fact_value, seed_sample_company
+from .questionnaires import InvalidInput, confidence_band
+from .review import NotFound, VersionConflict
+from .routes import ROUTERS
+
+FRONTEND = REPO_ROOT / "frontend"
+API_PREFIX = "/api/"
+SECURITY_HEADERS = {
+    # no inline script or style anywhere: every asset is served from /static
+    "Content-Security-Policy": "default-src 'self'; script-src 'self'; style-src 'self'; "
+    "img-src 'self' data:; object-src 'none'; base-uri 'none'; form-action 'self'; "
+    "frame-ancestors 'none'",
+    "X-Frame-Options": "DENY",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+    "Cross-Origin-Opener-Policy": "same-origin",
+}
+
+
+def create_app(settings: Settings, *, run_jobs: bool = True) -> FastAPI:
+    """Open (and migrate) the database, seed the sample company if new, wire the routes.
+
+    `run_jobs=False` leaves the background worker off; `app.state.worker.run_pending()` then
+    runs queued jobs on demand.
+    """
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    engine = open_database(settings.database_url)
+    seeded = seed_sample_company(engine, settings.knowledge_dir)
+    knowledge = Knowledge(engine, SAMPLE_COMPANY_KEY, settings.data_dir / "cache")
+    worker = JobWorker(engine, settings.data_dir, knowledge)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        if run_jobs:
+            worker.start()
+        yield
+        worker.stop()
+
+    app = FastAPI(
+        title="Candor",
+        summary="Answer security questionnaires truthfully from your controls and evidence.",
+        version="0.1.0",
+        lifespan=lifespan,
+        docs_url=None,  # Swagger UI needs a CDN and inline script: /docs is rendered here
+        redoc_url=None,
+        openapi_url="/api/v1/openapi.json",
+    )
+    app.state.settings = settings
+    app.state.engine = engine
+    app.state.knowledge = knowledge
+    app.state.worker = worker
+    app.state.seeded = seeded
+    app.state.templates = _templates()
+    app.mount("/static", StaticFiles(directory=FRONTEND / "static"), name="static")
+    app.middleware("http")(_security_headers)
+    _add_error_handlers(app)
+    for router in ROUTERS:
+        app.include_router(router)
+    return app
+
+
+def _templates() -> Jinja2Templates:
+    templates = Jinja2Templates(directory=FRONTEND / "templates")
+    templates.env.globals.update(band=confidence_band, fact_value=fact_value, today=date.today)
+    return templates
+
+
+async def _security_headers(
+    request: Request, call_next: Callable[[Request], Awaitable[Response]]
+) -> Response:
+    response = await call_next(request)
+    for name, value in SECURITY_HEADERS.items():
+        response.headers.setdefault(name, value)
+    return response
+
+
+def _add_error_handlers(app: FastAPI) -> None:
+    """One place decides how a failure looks: JSON under /api/, a page elsewhere."""
+
+    def failure(request: Request, status: int, message: str, **extra: object) -> Response:
+        if request.url.path.startswith(API_PREFIX):
+            return JSONResponse({"detail": message, **extra}, status_code=status)
+        return render(request, "error.html", signed_in(request), status_code=status,
+                      status=status, message=message, **extra)
+
+    async def not_authenticated(request: Request, _exc: Exception) -> Response:
+        if request.url.path.startswith(API_PREFIX):
+            return JSONResponse({"detail": "sign in first"}, status_code=401)
+        return RedirectResponse(f"/login?next={request.url.path}", status_code=303)
+
+    async def forbidden(request: Request, exc: Exception) -> Response:
+        return failure(request, 403, str(exc))
+
+    async def not_found(request: Request, exc: Exception) -> Response:
+        return failure(request, 404, str(exc))
+
+    async def bad_input(request: Request, exc: Exception) -> Response:
+        return failure(request, 422, str(exc))
+
+    async def conflict(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, VersionConflict)
+        return failure(request, 409, str(exc), current=exc.current)
+
+    async def http_error(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, HTTPException)
+        return failure(request, exc.status_code, str(exc.detail))
+
+    async def invalid_request(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, RequestValidationError)
+        if request.url.path.startswith(API_PREFIX):
+            return JSONResponse({"detail": exc.errors()}, status_code=422)
+        fields = ", ".join(str(e["loc"][-1]) for e in exc.errors())
+        return failure(request, 422, f"missing or invalid field(s): {fields}")
+
+    app.add_exception_handler(NotAuthenticated, not_authenticated)
+    app.add_exception_handler(Forbidden, forbidden)
+    app.add_exception_handler(NotFound, not_found)
+    app.add_exception_handler(InvalidInput, bad_input)
+    app.add_exception_handler(IngestError, bad_input)
+    app.add_exception_handler(VersionConflict, conflict)
+    app.add_exception_handler(HTTPException, http_error)
+    app.add_exception_handler(RequestValidationError, invalid_request)

@@ -1,0 +1,108 @@
+"""`candor serve` and `candor user add`. Wired into `service/cli.py` by `add_commands`."""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import secrets
+import sys
+from pathlib import Path
+
+from sqlalchemy import Engine
+from sqlmodel import Session, select
+
+from service.settings import Settings
+
+from .auth import AuthError, create_user
+from .database import open_database
+from .models import ROLES, User
+
+EXIT_BAD_INPUT = 2
+FIRST_ADMIN = "admin@candor.local"
+
+
+def add_commands(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    data_dir = argparse.ArgumentParser(add_help=False)
+    data_dir.add_argument("--data-dir", type=Path, metavar="DIR",
+                          help="where the database and uploads live (default: $CANDOR_DATA_DIR "
+                          "or ./.candor); DATABASE_URL selects PostgreSQL instead of SQLite")
+    serve = subparsers.add_parser(
+        "serve", parents=[data_dir], help="run the web application",
+        description="Serve the web application locally. The first run creates the database, "
+        "seeds the sample company and an admin account, and prints how to sign in.")
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default: "
+                       "127.0.0.1, this machine only)")
+    serve.add_argument("--port", type=int, default=8000, help="port (default: 8000)")
+    serve.set_defaults(func=run_serve)
+
+    user = subparsers.add_parser("user", help="manage web application users")
+    user_commands = user.add_subparsers(title="user commands", metavar="COMMAND", required=True)
+    add = user_commands.add_parser(
+        "add", parents=[data_dir], help="create a user",
+        description="Create a user. The password is asked for, or read from standard input "
+        "with --password-stdin.")
+    add.add_argument("email")
+    add.add_argument("--role", choices=ROLES, default="viewer",
+                     help="admin (CTO, security lead), editor (sales, security) or viewer")
+    add.add_argument("--name", default="", help="display name (default: the email)")
+    add.add_argument("--password-stdin", action="store_true",
+                     help="read the password from the first line of standard input")
+    add.set_defaults(func=run_user_add)
+
+
+def run_user_add(args: argparse.Namespace) -> int:
+    settings = Settings.from_env(args.data_dir)
+    if args.password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    else:
+        password = getpass.getpass(f"Password for {args.email}: ")
+        if password != getpass.getpass("Again: "):
+            print("candor: the passwords differ", file=sys.stderr)
+            return EXIT_BAD_INPUT
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    engine = open_database(settings.database_url)
+    try:
+        with Session(engine) as session:
+            user = create_user(session, args.email, args.name, args.role, password)
+    except AuthError as exc:
+        print(f"candor: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    finally:
+        engine.dispose()
+    print(f"Created {user.role} {user.email}.")
+    return 0
+
+
+def run_serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from .app import create_app
+
+    settings = Settings.from_env(args.data_dir)
+    app = create_app(settings)
+    if app.state.seeded:
+        print(f"Seeded the sample company into {_where(settings)}.")
+    password = ensure_first_admin(app.state.engine)
+    url = f"http://{args.host}:{args.port}/"
+    print(f"Candor is running at {url}")
+    if password:
+        print(f"Sign in as {FIRST_ADMIN} with password {password} (shown once; add people with "
+              "`candor user add EMAIL --role editor`).")
+    else:
+        print("Sign in with your account; add people with `candor user add EMAIL --role ROLE`.")
+    uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
+    return 0
+
+
+def ensure_first_admin(engine: Engine) -> str | None:
+    """With no users at all, create an admin with a random password and return it."""
+    with Session(engine) as session:
+        if session.exec(select(User.id)).first() is not None:
+            return None
+        password = secrets.token_urlsafe(12)
+        create_user(session, FIRST_ADMIN, "Administrator", "admin", password)
+        return password
+
+
+def _where(settings: Settings) -> str:
+    return str(settings.data_dir) if settings.database_url.startswith("sqlite") else "the database"

@@ -1,0 +1,147 @@
+"""Background jobs: a worker thread polling the `job` table.
+
+Jobs live in the database, so a restart loses none: at start-up a job left `running` by a
+stopped process is put back to `pending` and run again from the start (its answers are
+written in the same transaction that marks it done, so a half-run job left nothing behind).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from datetime import date
+from pathlib import Path
+
+from sqlalchemy import Engine
+from sqlmodel import Session, col, select, update
+
+from service.answering.engine import answer_questionnaire
+from service.answering.report import to_json_dict
+from service.ingest import parse
+
+from . import audit
+from .knowledge import Knowledge
+from .models import AnswerRecord, Job, QuestionnaireRecord, QuestionRecord, utcnow
+
+log = logging.getLogger(__name__)
+POLL_SECONDS = 1.0
+
+
+class JobWorker:
+    def __init__(self, engine: Engine, data_dir: Path, knowledge: Knowledge) -> None:
+        self.engine = engine
+        self.data_dir = data_dir
+        self.knowledge = knowledge
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        self.requeue_interrupted()
+        self._stop.clear()
+        self._thread = threading.Thread(target=self._loop, name="candor-jobs", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        """Stop after the current job; an unfinished job is resumed at the next start."""
+        self._stop.set()
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join()
+            self._thread = None
+
+    def wake(self) -> None:
+        """A job was queued: look now rather than at the next poll."""
+        self._wake.set()
+
+    def requeue_interrupted(self) -> int:
+        with Session(self.engine) as session:
+            result = session.exec(
+                update(Job).where(col(Job.status) == "running").values(status="pending", done=0)
+            )
+            session.commit()
+            return result.rowcount  # type: ignore[attr-defined]
+
+    def run_pending(self) -> int:
+        """Run every pending job, oldest first; returns how many ran."""
+        ran = 0
+        while not self._stop.is_set() and (job_id := self._claim()) is not None:
+            self._run(job_id)
+            ran += 1
+        return ran
+
+    def _loop(self) -> None:
+        while not self._stop.is_set():
+            try:
+                self.run_pending()
+            except Exception:  # a broken database must not kill the worker for good
+                log.exception("job worker")
+            self._wake.wait(POLL_SECONDS)
+            self._wake.clear()
+
+    def _claim(self) -> int | None:
+        with Session(self.engine) as session:
+            for job_id in session.exec(
+                select(Job.id).where(Job.status == "pending").order_by(col(Job.id))
+            ).all():
+                # conditional update: another worker process may be claiming the same job
+                claimed = session.exec(
+                    update(Job).where(col(Job.id) == job_id, col(Job.status) == "pending")
+                    .values(status="running", started_at=utcnow())
+                )
+                session.commit()
+                if claimed.rowcount == 1:  # type: ignore[attr-defined]
+                    return job_id
+        return None
+
+    def _run(self, job_id: int) -> None:
+        try:
+            self._answer(job_id)
+        except Exception as exc:
+            log.exception("job %s failed", job_id)
+            with Session(self.engine) as session:
+                job = session.get(Job, job_id)
+                if job is not None:
+                    job.status, job.finished_at = "failed", utcnow()
+                    job.error = " ".join(str(exc).split())[:500] or type(exc).__name__
+                    session.commit()
+
+    def _answer(self, job_id: int) -> None:
+        with Session(self.engine) as session:
+            job = session.get(Job, job_id)
+            assert job is not None
+            record = session.get(QuestionnaireRecord, job.questionnaire_id)
+            assert record is not None
+            questions = session.exec(
+                select(QuestionRecord).where(QuestionRecord.questionnaire_id == record.id)
+                .order_by(col(QuestionRecord.position))
+            ).all()
+            questionnaire = parse(self.data_dir / record.file_path, record.filename)
+        kb, company = self.knowledge.kb, self.knowledge.company
+        answered = answer_questionnaire(
+            questionnaire, kb, company, self.knowledge.matcher(), date.today(),
+            progress=lambda done, total: self._progress(job_id, done, total),
+        )
+        report = to_json_dict(answered, kb)["questions"]
+        with Session(self.engine) as session:
+            for question, item, shown in zip(questions, answered.answers, report, strict=True):
+                assert question.id is not None and question.ref == item.question.ref
+                session.add(AnswerRecord(
+                    question_id=question.id, questionnaire_id=question.questionnaire_id,
+                    value=item.answer.value, comment=item.answer.comment,
+                    confidence=item.answer.confidence, status=item.answer.status,
+                    basis=item.answer.basis, gap_control=item.gap_control,
+                    matches=shown["matches"], citations=shown["citations"],
+                ))
+            job = session.get(Job, job_id)
+            assert job is not None
+            job.status, job.done, job.finished_at = "done", len(questions), utcnow()
+            audit.record(session, None, "questionnaire.answer", f"questionnaire:{record.id}",
+                         None, {"answers": len(questions), "as_of": answered.as_of.isoformat()
+                                if answered.as_of else None})
+            session.commit()
+
+    def _progress(self, job_id: int, done: int, total: int) -> None:
+        with Session(self.engine) as session:
+            session.exec(update(Job).where(col(Job.id) == job_id).values(done=done, total=total))
+            session.commit()

@@ -1,0 +1,133 @@
+"""The company's knowledge as the web application uses it: seeded into the database on first
+run, read back from it, and shown per domain with effective status and evidence."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine
+
+from service.answering.engine import FRAMEWORKS
+from service.controls import (
+    SAMPLE_PROFILE,
+    CompanyProfile,
+    Control,
+    ControlAssessment,
+    Evidence,
+    KnowledgeBase,
+    effective_status,
+    load_company,
+    load_knowledge_base,
+)
+from service.controls.db import read_company, read_knowledge_base, save_company, save_knowledge_base
+from service.controls.status import EXPIRY_WARNING_WINDOW
+from service.matching.matcher import Matcher
+
+SAMPLE_COMPANY_KEY = SAMPLE_PROFILE.stem
+
+
+def seed_sample_company(engine: Engine, knowledge_dir: Path) -> bool:
+    """Store the bundled KB and sample company unless the database has them; True if it did."""
+    if read_company(engine, SAMPLE_COMPANY_KEY) is not None:
+        return False
+    kb = load_knowledge_base(knowledge_dir)
+    save_knowledge_base(engine, kb)
+    save_company(engine, load_company(knowledge_dir / SAMPLE_PROFILE, kb))
+    return True
+
+
+class Knowledge:
+    """The KB and company read from the database, and the one Matcher built over them.
+
+    The embedding model takes seconds to load, so the Matcher is built on first use (the first
+    answering job), once per process, and shared by later jobs.
+    """
+
+    def __init__(self, engine: Engine, company_key: str, cache_dir: Path) -> None:
+        self.kb: KnowledgeBase = read_knowledge_base(engine)
+        company = read_company(engine, company_key)
+        if company is None:
+            raise LookupError(f"company {company_key!r} is not in the database")
+        self.company: CompanyProfile = company
+        self._cache_dir = cache_dir
+        self._matcher: Matcher | None = None
+        self._lock = threading.Lock()
+
+    def matcher(self) -> Matcher:
+        with self._lock:
+            if self._matcher is None:
+                self._matcher = Matcher(self.kb, self.company, cache_dir=self._cache_dir)
+            return self._matcher
+
+
+@dataclass(frozen=True)
+class ControlView:
+    control: Control
+    assessment: ControlAssessment
+    refs: dict[str, tuple[str, ...]]
+
+
+@dataclass(frozen=True)
+class EvidenceView:
+    evidence: Evidence
+    state: str  # "expired" | "expiring" | "current"
+
+
+def controls_by_domain(knowledge: Knowledge, on: date) -> list[tuple[str, list[ControlView]]]:
+    grouped: dict[str, list[ControlView]] = {}
+    for control in knowledge.kb.controls.values():
+        grouped.setdefault(control.domain, []).append(ControlView(
+            control, effective_status(knowledge.company, control.id, on),
+            {f: control.refs(f) for f in FRAMEWORKS}))
+    domains = knowledge.kb.domains
+    return [(domains[d].title if d in domains else d, views) for d, views in grouped.items()]
+
+
+def evidence_states(company: CompanyProfile, on: date) -> list[EvidenceView]:
+    """Expired first, then expiring within the warning window, then the rest; by expiry."""
+    views = [EvidenceView(e, _expiry_state(e, on)) for e in company.evidence.values()]
+    order = {"expired": 0, "expiring": 1, "current": 2}
+    return sorted(views, key=lambda v: (order[v.state], v.evidence.expires or date.max))
+
+
+def _expiry_state(evidence: Evidence, on: date) -> str:
+    if evidence.expires is None:
+        return "current"
+    if evidence.expires < on:
+        return "expired"
+    return "expiring" if evidence.expires <= on + EXPIRY_WARNING_WINDOW else "current"
+
+
+def fact_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    return ", ".join(value) if isinstance(value, tuple) else str(value)
+
+
+def knowledge_dict(knowledge: Knowledge, on: date) -> dict[str, Any]:
+    return {
+        "company": {"key": knowledge.company.key, "name": knowledge.company.name},
+        "as_of": on.isoformat(),
+        "domains": [
+            {"title": title, "controls": [
+                {"id": v.control.id, "title": v.control.title,
+                 "declared": v.assessment.declared.value,
+                 "effective": v.assessment.effective.value, "reason": v.assessment.reason,
+                 "evidence": [e.id for e in v.assessment.valid_evidence],
+                 "frameworks": {f: list(refs) for f, refs in v.refs.items()}}
+                for v in views]}
+            for title, views in controls_by_domain(knowledge, on)
+        ],
+        "evidence": [
+            {"id": v.evidence.id, "title": v.evidence.title, "type": v.evidence.type,
+             "owner": v.evidence.owner, "collected": v.evidence.collected.isoformat(),
+             "expires": v.evidence.expires.isoformat() if v.evidence.expires else None,
+             "state": v.state, "controls": list(v.evidence.controls)}
+            for v in evidence_states(knowledge.company, on)
+        ],
+        "facts": {f.key: fact_value(f.value) for f in knowledge.company.facts.values()},
+    }

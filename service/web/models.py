@@ -1,0 +1,131 @@
+"""The web application's tables (SQLModel). The KB and company tables belong to
+`service.controls.db`; these names must not clash with its `kb_*` and `company_*`."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Any
+
+from sqlmodel import JSON, Column, Field, SQLModel
+
+ROLES = ("viewer", "editor", "admin")  # each role can do everything the ones before it can
+JOB_STATUSES = ("pending", "running", "done", "failed")
+# Review states of an answer: the engine drafts `auto` or `needs_review`; people edit/approve.
+ANSWER_STATUSES = ("needs_review", "auto", "edited", "approved")
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def _json(nullable: bool = False) -> Any:
+    return Field(sa_column=Column(JSON, nullable=nullable))
+
+
+class User(SQLModel, table=True):
+    __tablename__ = "app_user"
+    id: int | None = Field(default=None, primary_key=True)
+    email: str = Field(unique=True, index=True)
+    name: str
+    role: str
+    password_hash: str
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class LoginSession(SQLModel, table=True):
+    __tablename__ = "login_session"
+    token_hash: str = Field(primary_key=True)  # sha256 of the cookie: a leaked table logs no one in
+    user_id: int = Field(foreign_key="app_user.id", index=True)
+    csrf_token: str
+    created_at: datetime = Field(default_factory=utcnow)
+    expires_at: datetime
+
+
+class QuestionnaireRecord(SQLModel, table=True):
+    __tablename__ = "questionnaire"
+    id: int | None = Field(default=None, primary_key=True)
+    prospect: str
+    deal_value: int | None = None  # whole currency units
+    due_date: date | None = None
+    frameworks: list[str] = _json()
+    filename: str
+    file_path: str  # relative to the data directory: uploads/<sha256><suffix>, never modified
+    file_sha256: str = Field(index=True)
+    format: str
+    mapping: list[dict[str, Any]] = _json()  # the column preview per sheet/table
+    notices: list[str] = _json()
+    uploaded_by: int = Field(foreign_key="app_user.id")
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class QuestionRecord(SQLModel, table=True):
+    __tablename__ = "question"
+    id: int | None = Field(default=None, primary_key=True)
+    questionnaire_id: int = Field(foreign_key="questionnaire.id", index=True)
+    position: int
+    ref: str
+    text: str
+    section: str
+    answer_type: str
+    options: list[str] = _json()
+    location: dict[str, Any] = _json()
+
+
+class AnswerRecord(SQLModel, table=True):
+    __tablename__ = "answer"
+    id: int | None = Field(default=None, primary_key=True)
+    question_id: int = Field(foreign_key="question.id", unique=True)
+    questionnaire_id: int = Field(foreign_key="questionnaire.id", index=True)
+    value: str
+    comment: str
+    confidence: float
+    status: str
+    basis: str
+    gap_control: str | None = None
+    matches: list[dict[str, Any]] = _json()  # top controls with framework refs
+    citations: list[dict[str, str]] = _json()
+    version: int = 1  # bumped on every change; a write naming an older version is refused
+    updated_by: int | None = Field(default=None, foreign_key="app_user.id")
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class ReviewComment(SQLModel, table=True):
+    __tablename__ = "review_comment"
+    id: int | None = Field(default=None, primary_key=True)
+    answer_id: int = Field(foreign_key="answer.id", index=True)
+    user_id: int = Field(foreign_key="app_user.id")
+    text: str
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class Job(SQLModel, table=True):
+    __tablename__ = "job"
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str  # "answer": the one kind so far
+    questionnaire_id: int = Field(foreign_key="questionnaire.id", index=True)
+    status: str = Field(default="pending", index=True)
+    done: int = 0
+    total: int = 0
+    error: str = ""
+    created_at: datetime = Field(default_factory=utcnow)
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+
+
+class AuditEvent(SQLModel, table=True):
+    __tablename__ = "audit_event"
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = Field(default_factory=utcnow, index=True)
+    user_id: int | None = Field(default=None, foreign_key="app_user.id")
+    actor: str  # the user's email at the time, or "system"
+    action: str  # e.g. answer.edit, answer.approve, questionnaire.upload
+    target: str  # e.g. answer:12
+    before: dict[str, Any] | None = _json(nullable=True)
+    after: dict[str, Any] | None = _json(nullable=True)
+
+
+WEB_TABLES = (
+    User, LoginSession, QuestionnaireRecord, QuestionRecord, AnswerRecord, ReviewComment, Job,
+    AuditEvent,
+)
+WEB_TABLE_NAMES = frozenset(table.__tablename__ for table in WEB_TABLES)

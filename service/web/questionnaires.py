@@ -1,0 +1,279 @@
+"""Questionnaires in the web application: upload with deal context, progress and review rows."""
+
+from __future__ import annotations
+
+import hashlib
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from sqlmodel import Session, col, select
+
+from service.answering.engine import FRAMEWORKS, Thresholds
+from service.ingest import parse
+
+from . import audit
+from .auth import Principal
+from .mapping import column_mapping
+from .models import (
+    ANSWER_STATUSES,
+    AnswerRecord,
+    Job,
+    QuestionnaireRecord,
+    QuestionRecord,
+    ReviewComment,
+    User,
+)
+
+UPLOADS = "uploads"
+CONFIDENCE_BANDS = ("high", "medium", "low")
+_THRESHOLDS = Thresholds()
+
+
+class InvalidInput(ValueError):
+    """A one-line reason the request cannot be carried out, fit to show the user."""
+
+
+@dataclass(frozen=True)
+class Deal:
+    prospect: str
+    deal_value: int | None
+    due_date: date | None
+    frameworks: tuple[str, ...]
+
+
+def deal_from_form(
+    prospect: str, deal_value: str, due_date: str, frameworks: list[str]
+) -> Deal:
+    if not prospect.strip():
+        raise InvalidInput("the prospect's name is required")
+    value = None
+    if deal_value.strip():
+        digits = deal_value.strip().replace(",", "").replace("_", "")
+        if not digits.isdigit():
+            raise InvalidInput(f"deal value {deal_value!r} is not a whole, positive amount")
+        value = int(digits)
+    due = None
+    if due_date.strip():
+        try:
+            due = date.fromisoformat(due_date.strip())
+        except ValueError:
+            raise InvalidInput(f"due date {due_date!r} is not a date (YYYY-MM-DD)") from None
+    unknown = sorted(set(frameworks) - set(FRAMEWORKS))
+    if unknown:
+        raise InvalidInput(
+            f"unknown framework(s) {', '.join(unknown)}: use {', '.join(FRAMEWORKS)}")
+    chosen = tuple(f for f in FRAMEWORKS if f in frameworks)
+    return Deal(prospect.strip(), value, due, chosen)
+
+
+def store_upload(data_dir: Path, data: bytes, filename: str) -> tuple[str, str]:
+    """Keep the original file under its content hash; returns (relative path, sha256).
+
+    The same bytes uploaded twice share one file, and a stored file is never rewritten.
+    """
+    digest = hashlib.sha256(data).hexdigest()
+    suffix = Path(filename).suffix.lower()[:10] if Path(filename).suffix.isascii() else ""
+    relative = f"{UPLOADS}/{digest}{suffix}"
+    target = data_dir / relative
+    if not target.exists():
+        target.parent.mkdir(parents=True, exist_ok=True)
+        partial = target.with_name(target.name + ".partial")
+        partial.write_bytes(data)
+        partial.replace(target)  # atomic: a crash never leaves half a file under the hash
+    return relative, digest
+
+
+def create_questionnaire(
+    session: Session, data_dir: Path, actor: Principal, data: bytes, filename: str, deal: Deal
+) -> QuestionnaireRecord:
+    """Ingest the file (raises IngestError), store it and its questions, queue the answering."""
+    questionnaire = parse(data, filename)
+    relative, digest = store_upload(data_dir, data, filename)
+    record = QuestionnaireRecord(
+        prospect=deal.prospect, deal_value=deal.deal_value, due_date=deal.due_date,
+        frameworks=list(deal.frameworks), filename=filename, file_path=relative,
+        file_sha256=digest, format=questionnaire.format,
+        mapping=[part.to_dict() for part in column_mapping(questionnaire)],
+        notices=list(questionnaire.notices), uploaded_by=actor.user_id,
+    )
+    session.add(record)
+    session.flush()
+    assert record.id is not None
+    for position, question in enumerate(questionnaire.questions):
+        session.add(QuestionRecord(
+            questionnaire_id=record.id, position=position, ref=question.ref, text=question.text,
+            section=question.section, answer_type=question.answer_type,
+            options=list(question.options), location=question.answer_location.to_dict(),
+        ))
+    session.add(Job(kind="answer", questionnaire_id=record.id,
+                    total=len(questionnaire.questions)))
+    audit.record(session, actor, "questionnaire.upload", f"questionnaire:{record.id}", None,
+                 {"prospect": deal.prospect, "filename": filename, "sha256": digest,
+                  "questions": len(questionnaire.questions)})
+    session.commit()
+    session.refresh(record)
+    return record
+
+
+def confidence_band(confidence: float) -> str:
+    """High is what the engine answers automatically from a control; medium can count as a gap."""
+    if confidence >= _THRESHOLDS.control:
+        return "high"
+    return "medium" if confidence >= _THRESHOLDS.gap else "low"
+
+
+@dataclass(frozen=True)
+class Progress:
+    questions: int
+    answered: int
+    approved: int
+    by_status: dict[str, int]
+    job: Job | None
+
+    @property
+    def percent_approved(self) -> int:
+        return 100 * self.approved // self.questions if self.questions else 0
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "questions": self.questions, "answered": self.answered, "approved": self.approved,
+            "by_status": self.by_status, "job": job_dict(self.job) if self.job else None,
+        }
+
+
+def progress(session: Session, questionnaire_id: int) -> Progress:
+    questions = len(session.exec(
+        select(QuestionRecord.id).where(QuestionRecord.questionnaire_id == questionnaire_id)
+    ).all())
+    statuses = Counter(session.exec(
+        select(AnswerRecord.status).where(AnswerRecord.questionnaire_id == questionnaire_id)
+    ).all())
+    job = session.exec(
+        select(Job).where(Job.questionnaire_id == questionnaire_id).order_by(col(Job.id).desc())
+    ).first()
+    by_status = {status: statuses.get(status, 0) for status in ANSWER_STATUSES}
+    return Progress(questions, sum(statuses.values()), statuses.get("approved", 0), by_status,
+                    job)
+
+
+def job_dict(job: Job) -> dict[str, Any]:
+    return {
+        "id": job.id, "kind": job.kind, "questionnaire_id": job.questionnaire_id,
+        "status": job.status, "done": job.done, "total": job.total, "error": job.error,
+        "created_at": job.created_at.isoformat(),
+        "finished_at": job.finished_at.isoformat() if job.finished_at else None,
+    }
+
+
+def questionnaire_dict(record: QuestionnaireRecord, state: Progress) -> dict[str, Any]:
+    return {
+        "id": record.id, "prospect": record.prospect, "deal_value": record.deal_value,
+        "due_date": record.due_date.isoformat() if record.due_date else None,
+        "frameworks": record.frameworks, "filename": record.filename, "format": record.format,
+        "sha256": record.file_sha256, "mapping": record.mapping, "notices": record.notices,
+        "created_at": record.created_at.isoformat(), "progress": state.to_dict(),
+    }
+
+
+def list_questionnaires(session: Session) -> list[tuple[QuestionnaireRecord, Progress]]:
+    """Soonest due first; those without a due date after them, newest first."""
+    records = session.exec(select(QuestionnaireRecord)).all()
+    records = sorted(records, key=lambda r: (r.due_date is None, r.due_date or date.min,
+                                             -(r.id or 0)))
+    return [(record, progress(session, record.id or 0)) for record in records]
+
+
+@dataclass(frozen=True)
+class ReviewFilters:
+    status: str = ""
+    band: str = ""
+    gap: str = ""  # "yes" | "no" | ""
+    section: str = ""
+
+    def validate(self) -> ReviewFilters:
+        if self.status and self.status not in ANSWER_STATUSES:
+            raise InvalidInput(f"unknown status {self.status!r}: use {', '.join(ANSWER_STATUSES)}")
+        if self.band and self.band not in CONFIDENCE_BANDS:
+            raise InvalidInput(f"unknown confidence band {self.band!r}: use high, medium, low")
+        if self.gap not in ("", "yes", "no"):
+            raise InvalidInput("gap is 'yes' or 'no'")
+        return self
+
+
+@dataclass
+class ReviewRow:
+    question: QuestionRecord
+    answer: AnswerRecord | None
+    comments: list[tuple[ReviewComment, str]] = field(default_factory=list)  # with author
+
+    @property
+    def band(self) -> str:
+        return confidence_band(self.answer.confidence) if self.answer else ""
+
+    def to_dict(self) -> dict[str, Any]:
+        question, answer = self.question, self.answer
+        return {
+            "question": {"id": question.id, "ref": question.ref, "text": question.text,
+                         "section": question.section, "answer_type": question.answer_type,
+                         "options": question.options},
+            "answer": None if answer is None else {
+                **answer_dict(answer), "band": self.band, "matches": answer.matches,
+                "citations": answer.citations,
+            },
+            "comments": [{"author": author, "text": c.text, "at": c.created_at.isoformat()}
+                         for c, author in self.comments],
+        }
+
+
+def answer_dict(answer: AnswerRecord) -> dict[str, Any]:
+    """The fields a reviewer changes, with the version a change must name."""
+    return {"id": answer.id, "value": answer.value, "comment": answer.comment,
+            "status": answer.status, "confidence": round(answer.confidence, 3),
+            "basis": answer.basis, "gap_control": answer.gap_control, "version": answer.version}
+
+
+def review_rows(session: Session, questionnaire_id: int, filters: ReviewFilters) -> list[ReviewRow]:
+    pairs = session.exec(
+        select(QuestionRecord, AnswerRecord)
+        .join(AnswerRecord, col(AnswerRecord.question_id) == QuestionRecord.id, isouter=True)
+        .where(QuestionRecord.questionnaire_id == questionnaire_id)
+        .order_by(col(QuestionRecord.position))
+    ).all()
+    rows = [ReviewRow(question, answer) for question, answer in pairs
+            if _passes(filters, question, answer)]
+    by_answer = {row.answer.id: row for row in rows if row.answer}
+    if by_answer:
+        comments = session.exec(
+            select(ReviewComment, User.email)
+            .join(User, col(User.id) == ReviewComment.user_id)
+            .where(col(ReviewComment.answer_id).in_(list(by_answer)))
+            .order_by(col(ReviewComment.id))
+        ).all()
+        for comment, author in comments:
+            by_answer[comment.answer_id].comments.append((comment, author))
+    return rows
+
+
+def sections(session: Session, questionnaire_id: int) -> list[str]:
+    names = session.exec(
+        select(QuestionRecord.section).where(QuestionRecord.questionnaire_id == questionnaire_id)
+        .order_by(col(QuestionRecord.position))
+    ).all()
+    return list(dict.fromkeys(names))
+
+
+def _passes(filters: ReviewFilters, question: QuestionRecord, answer: AnswerRecord | None) -> bool:
+    if filters.section and question.section != filters.section:
+        return False
+    if not (filters.status or filters.band or filters.gap):
+        return True
+    if answer is None:
+        return False
+    return (
+        (not filters.status or answer.status == filters.status)
+        and (not filters.band or confidence_band(answer.confidence) == filters.band)
+        and (not filters.gap or (answer.gap_control is not None) == (filters.gap == "yes"))
+    )

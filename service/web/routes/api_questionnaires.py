@@ -1,0 +1,102 @@
+"""Questionnaires over JSON: list, upload, progress, answers for review, bulk approval, jobs."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
+from sqlmodel import Session
+
+from ..auth import Principal
+from ..deps import db, require
+from ..models import Job
+from ..questionnaires import (
+    ReviewFilters,
+    create_questionnaire,
+    deal_from_form,
+    job_dict,
+    list_questionnaires,
+    progress,
+    questionnaire_dict,
+    review_rows,
+)
+from ..review import NotFound, approve_high_confidence
+from .pages_questionnaires import get_questionnaire
+
+router = APIRouter(prefix="/api/v1", tags=["questionnaires"])
+Viewer = Annotated[Principal, Depends(require("viewer"))]
+Editor = Annotated[Principal, Depends(require("editor"))]
+Db = Annotated[Session, Depends(db)]
+
+
+@router.get("/questionnaires", summary="Questionnaires with deal context and progress")
+def list_all(_me: Viewer, session: Db) -> list[dict[str, Any]]:
+    return [questionnaire_dict(record, state) for record, state in list_questionnaires(session)]
+
+
+@router.post(
+    "/questionnaires",
+    status_code=201,
+    summary="Upload a questionnaire; answering starts in the background",
+    description="Multipart form: `file`, `prospect`, optional `deal_value`, `due_date` "
+    "(YYYY-MM-DD) and `frameworks` (soc2, hipaa, gdpr; repeatable). A file that cannot be "
+    "ingested gives 422 with a one-line reason.",
+)
+async def upload(
+    request: Request,
+    me: Editor,
+    session: Db,
+    file: Annotated[UploadFile, File()],
+    prospect: Annotated[str, Form()],
+    deal_value: Annotated[str, Form()] = "",
+    due_date: Annotated[str, Form()] = "",
+    frameworks: Annotated[list[str] | None, Form()] = None,
+) -> dict[str, Any]:
+    deal = deal_from_form(prospect, deal_value, due_date, frameworks or [])
+    record = create_questionnaire(session, request.app.state.settings.data_dir, me,
+                                  await file.read(), file.filename or "upload", deal)
+    request.app.state.worker.wake()
+    assert record.id is not None
+    return questionnaire_dict(record, progress(session, record.id))
+
+
+@router.get("/questionnaires/{questionnaire_id}", summary="One questionnaire, its column "
+            "mapping and progress")
+def one(questionnaire_id: int, _me: Viewer, session: Db) -> dict[str, Any]:
+    record = get_questionnaire(session, questionnaire_id)
+    return questionnaire_dict(record, progress(session, questionnaire_id))
+
+
+@router.get(
+    "/questionnaires/{questionnaire_id}/answers",
+    summary="Every question with its answer, matched controls, framework refs and citations",
+    description="Filters: `status` (needs_review, auto, edited, approved), `band` (high, "
+    "medium, low), `gap` (yes, no), `section`.",
+)
+def answers(
+    questionnaire_id: int,
+    _me: Viewer,
+    session: Db,
+    status: str = "",
+    band: str = "",
+    gap: str = "",
+    section: str = "",
+) -> list[dict[str, Any]]:
+    get_questionnaire(session, questionnaire_id)
+    filters = ReviewFilters(status, band, gap, section).validate()
+    return [row.to_dict() for row in review_rows(session, questionnaire_id, filters)]
+
+
+@router.post("/questionnaires/{questionnaire_id}/approve-high-confidence",
+             summary="Approve every automatic answer in the high confidence band")
+def bulk_approve(questionnaire_id: int, me: Editor, session: Db) -> dict[str, int]:
+    get_questionnaire(session, questionnaire_id)
+    return {"approved": approve_high_confidence(session, me, questionnaire_id)}
+
+
+@router.get("/jobs/{job_id}", summary="A background job's status and progress")
+def job(job_id: int, _me: Viewer, session: Db) -> dict[str, Any]:
+    found = session.get(Job, job_id)
+    if found is None:
+        raise NotFound(f"no job {job_id}")
+    return job_dict(found)

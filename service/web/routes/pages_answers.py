@@ -1,0 +1,59 @@
+"""The review page's forms: edit, approve and comment on one answer."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Form, Response
+from fastapi.responses import RedirectResponse
+from sqlmodel import Session
+
+from ..auth import Principal
+from ..deps import db, require, safe_next
+from ..review import add_comment, approve_answer, edit_answer
+
+router = APIRouter(include_in_schema=False)
+Editor = Annotated[Principal, Depends(require("editor"))]
+Db = Annotated[Session, Depends(db)]
+
+
+def _back(next: str, answer_id: int) -> Response:
+    return RedirectResponse(f"{safe_next(next)}#answer-{answer_id}", status_code=303)
+
+
+@router.post("/answers/{answer_id}/edit")
+def edit(
+    answer_id: int,
+    me: Editor,
+    session: Db,
+    version: Annotated[int, Form()],
+    value: Annotated[str, Form()] = "",
+    comment: Annotated[str, Form()] = "",
+    next: Annotated[str, Form()] = "/",
+) -> Response:
+    edit_answer(session, me, answer_id, value, comment, version)
+    return _back(next, answer_id)
+
+
+@router.post("/answers/{answer_id}/approve")
+def approve(
+    answer_id: int,
+    me: Editor,
+    session: Db,
+    version: Annotated[int, Form()],
+    next: Annotated[str, Form()] = "/",
+) -> Response:
+    approve_answer(session, me, answer_id, version)
+    return _back(next, answer_id)
+
+
+@router.post("/answers/{answer_id}/comments")
+def comment(
+    answer_id: int,
+    me: Editor,
+    session: Db,
+    text: Annotated[str, Form()],
+    next: Annotated[str, Form()] = "/",
+) -> Response:
+    add_comment(session, me, answer_id, text)
+    return _back(next, answer_id)

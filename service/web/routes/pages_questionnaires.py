@@ -1,0 +1,116 @@
+"""Dashboard, upload, a questionnaire's mapping and progress, and its review page."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, File, Form, Request, Response, UploadFile
+from fastapi.responses import RedirectResponse
+from sqlmodel import Session
+
+from service.answering.engine import FRAMEWORKS
+from service.ingest import IngestError
+
+from ..auth import Principal
+from ..deps import db, render, require, safe_next
+from ..models import ANSWER_STATUSES, QuestionnaireRecord
+from ..questionnaires import (
+    CONFIDENCE_BANDS,
+    InvalidInput,
+    ReviewFilters,
+    create_questionnaire,
+    deal_from_form,
+    list_questionnaires,
+    progress,
+    review_rows,
+    sections,
+)
+from ..review import NotFound, approve_high_confidence
+
+router = APIRouter(include_in_schema=False)
+Viewer = Annotated[Principal, Depends(require("viewer"))]
+Editor = Annotated[Principal, Depends(require("editor"))]
+Db = Annotated[Session, Depends(db)]
+
+
+def get_questionnaire(session: Session, questionnaire_id: int) -> QuestionnaireRecord:
+    record = session.get(QuestionnaireRecord, questionnaire_id)
+    if record is None:
+        raise NotFound(f"no questionnaire {questionnaire_id}")
+    return record
+
+
+@router.get("/")
+def dashboard(request: Request, me: Viewer, session: Db) -> Response:
+    return render(request, "dashboard.html", me, rows=list_questionnaires(session),
+                  statuses=ANSWER_STATUSES)
+
+
+@router.get("/upload")
+def upload_page(request: Request, me: Editor) -> Response:
+    return render(request, "upload.html", me, frameworks=FRAMEWORKS, form={})
+
+
+@router.post("/upload")
+async def upload(
+    request: Request,
+    me: Editor,
+    session: Db,
+    file: Annotated[UploadFile, File()],
+    prospect: Annotated[str, Form()] = "",
+    deal_value: Annotated[str, Form()] = "",
+    due_date: Annotated[str, Form()] = "",
+    frameworks: Annotated[list[str] | None, Form()] = None,
+) -> Response:
+    form = {"prospect": prospect, "deal_value": deal_value, "due_date": due_date,
+            "frameworks": frameworks or []}
+    try:
+        deal = deal_from_form(prospect, deal_value, due_date, frameworks or [])
+        record = create_questionnaire(session, request.app.state.settings.data_dir, me,
+                                      await file.read(), file.filename or "upload", deal)
+    except (IngestError, InvalidInput) as exc:
+        return render(request, "upload.html", me, status_code=422, frameworks=FRAMEWORKS,
+                      form=form, error=str(exc))
+    request.app.state.worker.wake()
+    return RedirectResponse(f"/questionnaires/{record.id}", status_code=303)
+
+
+@router.get("/questionnaires/{questionnaire_id}")
+def questionnaire_page(
+    request: Request, questionnaire_id: int, me: Viewer, session: Db
+) -> Response:
+    record = get_questionnaire(session, questionnaire_id)
+    return render(request, "questionnaire.html", me, record=record,
+                  state=progress(session, questionnaire_id), statuses=ANSWER_STATUSES)
+
+
+@router.get("/questionnaires/{questionnaire_id}/review")
+def review_page(
+    request: Request,
+    questionnaire_id: int,
+    me: Viewer,
+    session: Db,
+    status: str = "",
+    band: str = "",
+    gap: str = "",
+    section: str = "",
+) -> Response:
+    record = get_questionnaire(session, questionnaire_id)
+    filters = ReviewFilters(status, band, gap, section).validate()
+    return render(
+        request, "review.html", me, record=record, filters=filters,
+        rows=review_rows(session, questionnaire_id, filters),
+        state=progress(session, questionnaire_id), sections=sections(session, questionnaire_id),
+        statuses=ANSWER_STATUSES, bands=CONFIDENCE_BANDS, here=str(request.url.path) + (
+            f"?{request.url.query}" if request.url.query else ""),
+    )
+
+
+@router.post("/questionnaires/{questionnaire_id}/approve-high-confidence")
+def bulk_approve(
+    questionnaire_id: int, me: Editor, session: Db, next: Annotated[str, Form()] = ""
+) -> Response:
+    get_questionnaire(session, questionnaire_id)
+    approve_high_confidence(session, me, questionnaire_id)
+    target = safe_next(next, f"/questionnaires/{questionnaire_id}/review")
+    return RedirectResponse(target, status_code=303)

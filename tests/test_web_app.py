@@ -1,0 +1,477 @@
+"""HTTP tests of the web application: every route for no session, viewer, editor and admin,
+and the upload → background answering → review flow on the Northwind sample (real model,
+answered once per test session)."""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi import FastAPI
+from fastapi.routing import APIRoute
+from sqlmodel import Session
+from starlette.testclient import TestClient
+
+from service.settings import REPO_ROOT, Settings
+from service.web.app import create_app
+from service.web.auth import create_user
+from service.web.routes import ROUTERS
+
+SAMPLE = REPO_ROOT / "samples" / "northwind_vendor_security_assessment.xlsx"
+PASSWORD = "correct horse battery"
+ROLES = ("viewer", "editor", "admin")
+ANSWER_TIMEOUT = 120
+
+
+@dataclass
+class Site:
+    app: FastAPI
+    clients: dict[str, TestClient]  # by role, each signed in
+    csrf: dict[str, str]
+    questionnaire_id: int
+    job_id: int
+
+    def anonymous(self) -> TestClient:
+        return TestClient(self.app)
+
+    def answers(self, **filters: str) -> list[dict[str, Any]]:
+        response = self.clients["viewer"].get(
+            f"/api/v1/questionnaires/{self.questionnaire_id}/answers", params=filters)
+        assert response.status_code == 200, response.text
+        return response.json()
+
+
+def sign_in(client: TestClient, email: str, password: str = PASSWORD) -> str:
+    """Sign in through the login form; returns the session's CSRF token."""
+    page = client.get("/login")
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
+    assert token
+    response = client.post("/login", data={"email": email, "password": password,
+                                           "csrf_token": token.group(1)},
+                           follow_redirects=False)
+    assert response.status_code == 303, response.text
+    return client.get("/api/v1/me").json()["csrf_token"]
+
+
+@pytest.fixture(scope="session")
+def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
+    root = tmp_path_factory.mktemp("candor-web")
+    settings = Settings(data_dir=root, database_url=f"sqlite:///{root / 'candor.db'}")
+    app = create_app(settings)
+    with Session(app.state.engine) as session:
+        for role in ROLES:
+            create_user(session, f"{role}@example.com", role.title(), role, PASSWORD)
+    with TestClient(app) as running:  # runs the lifespan: the background job worker
+        clients = {role: TestClient(app) for role in ROLES}
+        csrf = {role: sign_in(client, f"{role}@example.com") for role, client in clients.items()}
+        response = clients["editor"].post(
+            "/api/v1/questionnaires", headers={"X-CSRF-Token": csrf["editor"]},
+            files={"file": (SAMPLE.name, SAMPLE.read_bytes())},
+            data={"prospect": "Northwind Health", "deal_value": "120000",
+                  "due_date": "2026-12-15", "frameworks": ["soc2", "hipaa"]})
+        assert response.status_code == 201, response.text
+        created = response.json()
+        job = created["progress"]["job"]
+        deadline = time.monotonic() + ANSWER_TIMEOUT
+        while job["status"] in ("pending", "running"):
+            assert time.monotonic() < deadline, f"answering did not finish: {job}"
+            time.sleep(0.3)
+            job = clients["viewer"].get(f"/api/v1/jobs/{job['id']}").json()
+        assert job["status"] == "done", job
+        yield Site(app, clients, csrf, created["id"], job["id"])
+        assert running  # the worker stops when the context closes
+
+
+# -- every route, every role ------------------------------------------------------------------
+
+# (method, path, the least role allowed); {q}, {j}, {a} are filled in from the sample.
+READS = [
+    ("GET", "/", "viewer"),
+    ("GET", "/upload", "editor"),
+    ("GET", "/questionnaires/{q}", "viewer"),
+    ("GET", "/questionnaires/{q}/review", "viewer"),
+    ("GET", "/knowledge", "viewer"),
+    ("GET", "/audit", "admin"),
+    ("GET", "/docs", "viewer"),
+    ("GET", "/api/v1/me", "viewer"),
+    ("GET", "/api/v1/questionnaires", "viewer"),
+    ("GET", "/api/v1/questionnaires/{q}", "viewer"),
+    ("GET", "/api/v1/questionnaires/{q}/answers", "viewer"),
+    ("GET", "/api/v1/jobs/{j}", "viewer"),
+    ("GET", "/api/v1/knowledge", "viewer"),
+    ("GET", "/api/v1/audit", "admin"),
+]
+# Writes: allowed roles are exercised by the flow tests below; here only the denials.
+WRITES = [
+    ("POST", "/upload", "editor"),
+    ("POST", "/questionnaires/{q}/approve-high-confidence", "editor"),
+    ("POST", "/answers/{a}/edit", "editor"),
+    ("POST", "/answers/{a}/approve", "editor"),
+    ("POST", "/answers/{a}/comments", "editor"),
+    ("POST", "/api/v1/questionnaires", "editor"),
+    ("POST", "/api/v1/questionnaires/{q}/approve-high-confidence", "editor"),
+    ("PATCH", "/api/v1/answers/{a}", "editor"),
+    ("POST", "/api/v1/answers/{a}/approve", "editor"),
+    ("POST", "/api/v1/answers/{a}/comments", "editor"),
+    ("POST", "/logout", "viewer"),
+    ("DELETE", "/api/v1/session", "viewer"),
+]
+PUBLIC = [("GET", "/login"), ("POST", "/login"), ("POST", "/api/v1/session"),
+          ("GET", "/api/v1/openapi.json")]
+
+
+def _path(site: Site, template: str) -> str:
+    answer_id = site.answers()[0]["answer"]["id"]
+    return template.format(q=site.questionnaire_id, j=site.job_id, a=answer_id)
+
+
+def _route_key(method: str, path: str) -> tuple[str, str]:
+    return method, re.sub(r"\{[^}]+\}", "{}", path)
+
+
+def test_every_route_is_covered(site: Site) -> None:
+    routes = {
+        _route_key(method, route.path)
+        for router in ROUTERS for route in router.routes if isinstance(route, APIRoute)
+        for method in route.methods
+    } | {("GET", "/api/v1/openapi.json")}
+    covered = {_route_key(m, p) for m, p, _ in READS + WRITES} | {
+        _route_key(m, p) for m, p in PUBLIC}
+    assert routes == covered
+
+
+@pytest.mark.parametrize(("method", "template", "least"), READS + WRITES)
+def test_no_session_is_refused(site: Site, method: str, template: str, least: str) -> None:
+    response = site.anonymous().request(method, _path(site, template), follow_redirects=False)
+    if template.startswith("/api/"):
+        assert response.status_code == 401
+        assert response.json()["detail"] == "sign in first"
+    else:
+        assert response.status_code == 303
+        assert response.headers["location"].startswith("/login?next=")
+
+
+ALLOWED_READS = [(m, p, role) for m, p, least in READS for role in ROLES
+                 if ROLES.index(role) >= ROLES.index(least)]
+DENIED = [(m, p, least, role) for m, p, least in READS + WRITES for role in ROLES
+          if ROLES.index(role) < ROLES.index(least)]
+
+
+@pytest.mark.parametrize(("method", "template", "role"), ALLOWED_READS)
+def test_allowed_roles_can_read(site: Site, method: str, template: str, role: str) -> None:
+    response = site.clients[role].request(method, _path(site, template))
+    assert response.status_code == 200, response.text
+
+
+@pytest.mark.parametrize(("method", "template", "least", "role"), DENIED)
+def test_lower_roles_are_refused(
+    site: Site, method: str, template: str, least: str, role: str
+) -> None:
+    # with a valid CSRF token, so the refusal is the role's
+    response = site.clients[role].request(
+        method, _path(site, template), headers={"X-CSRF-Token": site.csrf[role]},
+        follow_redirects=False)
+    assert response.status_code == 403
+    assert f"needs the {least} role" in response.text
+
+
+def test_api_reference_lists_the_api(site: Site) -> None:
+    page = site.clients["viewer"].get("/docs").text
+    assert "/api/v1/answers/{answer_id}" in page
+    assert "X-CSRF-Token" in page
+    schema = site.anonymous().get("/api/v1/openapi.json").json()
+    assert "/api/v1/questionnaires/{questionnaire_id}/answers" in schema["paths"]
+    assert not any(path.startswith(("/login", "/answers")) for path in schema["paths"])
+
+
+# -- sign in, sessions, CSRF, headers ---------------------------------------------------------
+
+def test_login_sets_a_locked_down_cookie_and_logout_ends_the_session(site: Site) -> None:
+    client = site.anonymous()
+    page = client.get("/login")
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
+    assert token
+    response = client.post("/login", data={"email": "viewer@example.com", "password": PASSWORD,
+                                           "csrf_token": token.group(1), "next": "/knowledge"},
+                           follow_redirects=False)
+    assert response.status_code == 303 and response.headers["location"] == "/knowledge"
+    cookie = response.headers["set-cookie"].lower()
+    assert "httponly" in cookie and "samesite=lax" in cookie
+    csrf = client.get("/api/v1/me").json()["csrf_token"]
+    response = client.post("/logout", data={"csrf_token": csrf}, follow_redirects=False)
+    assert response.status_code == 303
+    assert client.get("/api/v1/me").status_code == 401
+
+
+def test_login_refuses_a_wrong_password_a_missing_form_token_and_foreign_next(site: Site) -> None:
+    client = site.anonymous()
+    token = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/login").text)
+    assert token
+    wrong = client.post("/login", data={"email": "viewer@example.com", "password": "nope",
+                                        "csrf_token": token.group(1)})
+    assert wrong.status_code == 401 and "Wrong email or password" in wrong.text
+    forged = TestClient(site.app).post(
+        "/login", data={"email": "viewer@example.com", "password": PASSWORD,
+                        "csrf_token": "made-up"})
+    assert forged.status_code == 401
+    sign_in(client, "viewer@example.com")
+    token = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/login").text)
+    assert token
+    response = client.post("/login", data={"email": "viewer@example.com", "password": PASSWORD,
+                                           "csrf_token": token.group(1),
+                                           "next": "//evil.example"}, follow_redirects=False)
+    assert response.headers["location"] == "/"
+
+
+def test_api_session(site: Site) -> None:
+    client = site.anonymous()
+    assert client.post("/api/v1/session", json={"email": "editor@example.com",
+                                                "password": "wrong"}).status_code == 401
+    signed = client.post("/api/v1/session", json={"email": "editor@example.com",
+                                                  "password": PASSWORD})
+    assert signed.status_code == 200 and signed.json()["role"] == "editor"
+    csrf = signed.json()["csrf_token"]
+    assert client.delete("/api/v1/session").status_code == 403  # no CSRF token
+    assert client.delete("/api/v1/session", headers={"X-CSRF-Token": csrf}).status_code == 200
+    assert client.get("/api/v1/me").status_code == 401
+
+
+def test_writes_need_the_csrf_token(site: Site) -> None:
+    answer = site.answers()[0]["answer"]
+    editor = site.clients["editor"]
+    for headers in ({}, {"X-CSRF-Token": "wrong"}):
+        response = editor.post(f"/api/v1/answers/{answer['id']}/comments", json={"text": "x"},
+                               headers=headers)
+        assert response.status_code == 403 and "CSRF" in response.json()["detail"]
+    form = editor.post(f"/answers/{answer['id']}/comments", data={"text": "x"})
+    assert form.status_code == 403
+
+
+def test_security_headers_and_no_inline_script(site: Site) -> None:
+    for path in ("/", "/knowledge", f"/questionnaires/{site.questionnaire_id}/review", "/login"):
+        response = site.clients["admin"].get(path)
+        csp = response.headers["content-security-policy"]
+        assert "script-src 'self'" in csp and "unsafe-inline" not in csp
+        assert response.headers["x-frame-options"] == "DENY"
+        assert re.search(r"<script(?![^>]*\bsrc=)", response.text) is None
+        assert " style=" not in response.text and "<style" not in response.text
+        assert not re.search(r'(src|href)="(https?:)?//', response.text)  # no CDN
+    css = site.anonymous().get("/static/candor.css")
+    assert css.status_code == 200 and "text/css" in css.headers["content-type"]
+
+
+# -- upload, mapping preview, background answering ---------------------------------------------
+
+def test_upload_stores_the_original_and_shows_the_mapping(site: Site) -> None:
+    detail = site.clients["viewer"].get(f"/api/v1/questionnaires/{site.questionnaire_id}").json()
+    assert detail["prospect"] == "Northwind Health" and detail["deal_value"] == 120000
+    assert detail["due_date"] == "2026-12-15" and detail["frameworks"] == ["soc2", "hipaa"]
+    assert detail["mapping"] == [{
+        "part": "sheet 'Vendor Response'", "questions": 30, "question_column": "column B",
+        "answer_column": "column C", "comment_column": "column D",
+        "samples": detail["mapping"][0]["samples"]}]
+    stored = Path(site.app.state.settings.data_dir) / "uploads" / f"{detail['sha256']}.xlsx"
+    assert stored.read_bytes() == SAMPLE.read_bytes()
+    assert detail["progress"]["answered"] == detail["progress"]["questions"] == 30
+    page = site.clients["viewer"].get(f"/questionnaires/{site.questionnaire_id}").text
+    assert "column C" in page and "Answered 30 questions" in page
+
+
+def test_upload_page_flow(site: Site) -> None:
+    editor = site.clients["editor"]
+    page = editor.get("/upload")
+    assert "data-dropzone" in page.text
+    response = editor.post(
+        "/upload", data={"csrf_token": site.csrf["editor"], "prospect": "Contoso",
+                         "frameworks": ["gdpr"]},
+        files={"file": ("contoso.csv", b"ID,Question,Answer\n1,Do you encrypt data at rest?,\n")},
+        follow_redirects=False)
+    assert response.status_code == 303
+    created = editor.get(response.headers["location"])
+    assert "Contoso" in created.text and "data-job" in created.text
+    assert "Contoso" in editor.get("/").text
+
+
+@pytest.mark.parametrize("api", [True, False])
+def test_a_bad_upload_gets_the_one_line_ingest_error(site: Site, api: bool) -> None:
+    editor = site.clients["editor"]
+    files = {"file": ("notes.txt", b"\x00\x01 this is not a questionnaire \xff")}
+    data = {"prospect": "Bad Co", "csrf_token": site.csrf["editor"]}
+    if api:
+        response = editor.post("/api/v1/questionnaires", files=files, data=data,
+                               headers={"X-CSRF-Token": site.csrf["editor"]})
+        message = response.json()["detail"]
+    else:
+        response = editor.post("/upload", files=files, data=data)
+        found = re.search(r'<p class="alert">([^<]+)</p>', response.text)
+        assert found
+        message = found.group(1)
+    assert response.status_code == 422
+    assert message and "\n" not in message
+    assert "Bad Co" not in editor.get("/").text
+
+
+def test_upload_needs_a_prospect(site: Site) -> None:
+    response = site.clients["editor"].post(
+        "/api/v1/questionnaires", files={"file": (SAMPLE.name, SAMPLE.read_bytes())},
+        data={"prospect": " ", "csrf_token": site.csrf["editor"]},
+        headers={"X-CSRF-Token": site.csrf["editor"]})
+    assert response.status_code == 422 and "prospect" in response.json()["detail"]
+
+
+# -- review ------------------------------------------------------------------------------------
+
+def test_answers_carry_controls_frameworks_and_evidence(site: Site) -> None:
+    rows = site.answers()
+    assert len(rows) == 30
+    backed = [r for r in rows if r["answer"]["value"] == "Yes"]
+    assert backed, "the sample company backs some answers with evidence"
+    first = backed[0]["answer"]
+    assert first["matches"][0]["frameworks"]["soc2"]
+    assert any(c["kind"] == "evidence" for c in first["citations"])
+    assert first["band"] in ("high", "medium", "low") and first["version"] >= 1
+
+
+@pytest.mark.parametrize(("name", "value"), [("status", "needs_review"), ("band", "high"),
+                                             ("gap", "yes"), ("section", "Company")])
+def test_review_filters(site: Site, name: str, value: str) -> None:
+    everything = site.answers()
+    chosen = site.answers(**{name: value})
+    assert 0 < len(chosen) < len(everything)
+    for row in chosen:
+        answer = row["answer"]
+        actual = {"status": answer["status"], "band": answer["band"],
+                  "gap": "yes" if answer["gap_control"] else "no",
+                  "section": row["question"]["section"]}[name]
+        assert actual == value
+    page = site.clients["viewer"].get(
+        f"/questionnaires/{site.questionnaire_id}/review", params={name: value})
+    assert page.text.count('class="question card"') == len(chosen)
+
+
+def test_unknown_filter_values_are_refused(site: Site) -> None:
+    response = site.clients["viewer"].get(
+        f"/api/v1/questionnaires/{site.questionnaire_id}/answers", params={"band": "huge"})
+    assert response.status_code == 422 and "band" in response.json()["detail"]
+
+
+def test_viewer_sees_no_edit_forms(site: Site) -> None:
+    page = site.clients["viewer"].get(f"/questionnaires/{site.questionnaire_id}/review").text
+    assert "/edit" not in page and "Approve" not in page
+    editor_page = site.clients["editor"].get(
+        f"/questionnaires/{site.questionnaire_id}/review").text
+    assert "/edit" in editor_page
+
+
+def test_edit_then_a_stale_edit_gets_409_with_the_current_value(site: Site) -> None:
+    answer = site.answers(status="needs_review")[0]["answer"]
+    editor, headers = site.clients["editor"], {"X-CSRF-Token": site.csrf["editor"]}
+    url = f"/api/v1/answers/{answer['id']}"
+    saved = editor.patch(url, json={"value": "Partial", "comment": "Rolling out in Q1.",
+                                    "version": answer["version"]}, headers=headers)
+    assert saved.status_code == 200
+    assert saved.json()["version"] == answer["version"] + 1
+    assert saved.json()["status"] == "edited"
+    stale = editor.patch(url, json={"value": "Yes", "comment": "", "version": answer["version"]},
+                         headers=headers)
+    assert stale.status_code == 409
+    assert stale.json()["current"]["value"] == "Partial"
+    assert stale.json()["current"]["version"] == answer["version"] + 1
+    audit = site.clients["admin"].get("/api/v1/audit").json()
+    edit = next(e for e in audit if e["action"] == "answer.edit"
+                and e["target"] == f"answer:{answer['id']}")
+    assert edit["actor"] == "editor@example.com"
+    assert edit["before"]["value"] == answer["value"] and edit["after"]["value"] == "Partial"
+
+
+def test_review_page_forms_edit_approve_comment_and_conflict(site: Site) -> None:
+    answer = site.answers(status="needs_review")[-1]["answer"]
+    editor, csrf = site.clients["editor"], site.csrf["editor"]
+    back = f"/questionnaires/{site.questionnaire_id}/review"
+    edited = editor.post(f"/answers/{answer['id']}/edit",
+                         data={"csrf_token": csrf, "version": answer["version"], "value": "No",
+                               "comment": "Not yet.", "next": back}, follow_redirects=False)
+    assert edited.status_code == 303
+    assert edited.headers["location"] == f"{back}#answer-{answer['id']}"
+    stale = editor.post(f"/answers/{answer['id']}/edit",
+                        data={"csrf_token": csrf, "version": answer["version"], "value": "Yes"})
+    assert stale.status_code == 409 and "Not yet." in stale.text
+    approved = editor.post(f"/answers/{answer['id']}/approve",
+                           data={"csrf_token": csrf, "version": answer["version"] + 1},
+                           follow_redirects=False)
+    assert approved.status_code == 303
+    commented = editor.post(f"/answers/{answer['id']}/comments",
+                            data={"csrf_token": csrf, "text": "Checked with the CTO.",
+                                      "next": back})
+    assert commented.status_code == 200 and "Checked with the CTO." in commented.text
+    row = next(r for r in site.answers() if r["answer"]["id"] == answer["id"])
+    assert row["answer"]["status"] == "approved" and row["answer"]["value"] == "No"
+    assert row["comments"][0]["author"] == "editor@example.com"
+
+
+def test_api_approve_and_comment(site: Site) -> None:
+    row = next(r for r in site.answers(status="auto"))
+    answer, headers = row["answer"], {"X-CSRF-Token": site.csrf["admin"]}
+    admin = site.clients["admin"]
+    approved = admin.post(f"/api/v1/answers/{answer['id']}/approve",
+                          json={"version": answer["version"]}, headers=headers)
+    assert approved.status_code == 200 and approved.json()["status"] == "approved"
+    again = admin.post(f"/api/v1/answers/{answer['id']}/approve",
+                       json={"version": answer["version"]}, headers=headers)
+    assert again.status_code == 409
+    comment = admin.post(f"/api/v1/answers/{answer['id']}/comments", json={"text": "Fine."},
+                         headers=headers)
+    assert comment.status_code == 201 and comment.json()["author"] == "admin@example.com"
+    assert admin.post(f"/api/v1/answers/{answer['id']}/comments", json={"text": " "},
+                      headers=headers).status_code == 422
+    assert admin.post("/api/v1/answers/999999/approve", json={"version": 1},
+                      headers=headers).status_code == 404
+
+
+def test_an_empty_answer_cannot_be_approved(site: Site) -> None:
+    empty = next(r["answer"] for r in site.answers() if not r["answer"]["value"])
+    response = site.clients["editor"].post(
+        f"/api/v1/answers/{empty['id']}/approve", json={"version": empty["version"]},
+        headers={"X-CSRF-Token": site.csrf["editor"]})
+    assert response.status_code == 422
+
+
+def test_bulk_approve_high_confidence(site: Site) -> None:
+    pending = [r for r in site.answers(band="high", status="auto") if r["answer"]["value"]]
+    editor = site.clients["editor"]
+    response = editor.post(f"/api/v1/questionnaires/{site.questionnaire_id}/"
+                           "approve-high-confidence", headers={"X-CSRF-Token": site.csrf["editor"]})
+    assert response.status_code == 200 and response.json()["approved"] == len(pending)
+    assert not [r for r in site.answers(band="high", status="auto") if r["answer"]["value"]]
+    form = editor.post(f"/questionnaires/{site.questionnaire_id}/approve-high-confidence",
+                       data={"csrf_token": site.csrf["editor"]}, follow_redirects=False)
+    assert form.status_code == 303
+    audit = site.clients["admin"].get("/audit").text
+    assert "answer.approve.bulk" in audit
+    dashboard = site.clients["viewer"].get("/").text
+    assert "Northwind Health" in dashboard and "approved" in dashboard
+
+
+def test_missing_things_are_404(site: Site) -> None:
+    viewer = site.clients["viewer"]
+    assert viewer.get("/questionnaires/999999").status_code == 404
+    assert viewer.get("/api/v1/questionnaires/999999").status_code == 404
+    assert viewer.get("/api/v1/jobs/999999").status_code == 404
+
+
+# -- knowledge base ----------------------------------------------------------------------------
+
+def test_knowledge_base_page_and_api(site: Site) -> None:
+    page = site.clients["viewer"].get("/knowledge").text
+    data = site.clients["viewer"].get("/api/v1/knowledge").json()
+    assert data["company"]["name"] in page
+    control = data["domains"][0]["controls"][0]
+    assert control["id"] in page and control["effective"]
+    assert {e["state"] for e in data["evidence"]} <= {"expired", "expiring", "current"}
+    assert data["evidence"] and data["evidence"][0]["id"] in page
+    assert data["facts"] and next(iter(data["facts"])).replace("_", " ") in page

@@ -1,0 +1,146 @@
+"""The web package's plain functions: column mapping, deal context, stored uploads, bands,
+permissions, and answer changes with versions and audit."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine
+from sqlmodel import Session, select
+
+from service.ingest import parse
+from service.settings import REPO_ROOT
+from service.web.auth import AuthError, Principal, create_user
+from service.web.database import open_database
+from service.web.mapping import column_mapping
+from service.web.models import AnswerRecord, AuditEvent, Job, QuestionRecord
+from service.web.questionnaires import (
+    Deal,
+    InvalidInput,
+    confidence_band,
+    create_questionnaire,
+    deal_from_form,
+    store_upload,
+)
+from service.web.review import (
+    NotFound,
+    VersionConflict,
+    add_comment,
+    approve_answer,
+    approve_high_confidence,
+    edit_answer,
+)
+
+SAMPLE = REPO_ROOT / "samples" / "northwind_vendor_security_assessment.xlsx"
+CSV = b"ID,Question,Answer,Comment\nA1,Do you encrypt data at rest?,,\nA2,Do you use MFA?,,\n"
+
+
+def test_column_mapping_of_a_spreadsheet_and_a_csv() -> None:
+    [sheet] = column_mapping(parse(SAMPLE))
+    assert (sheet.part, sheet.questions) == ("sheet 'Vendor Response'", 30)
+    assert (sheet.question_column, sheet.answer_column, sheet.comment_column) == (
+        "column B", "column C", "column D")
+    assert sheet.samples[0] == "Legal name of your company"
+    [rows] = column_mapping(parse(CSV, "q.csv"))
+    assert rows.part == "rows" and rows.answer_column == "column 3"
+
+
+def test_deal_from_form() -> None:
+    deal = deal_from_form(" Northwind ", "120,000", "2026-12-15", ["gdpr", "soc2"])
+    assert deal == Deal("Northwind", 120000, date(2026, 12, 15), ("soc2", "gdpr"))
+    assert deal_from_form("N", "", "", []) == Deal("N", None, None, ())
+    for bad in (("", "", "", []), ("N", "-5", "", []), ("N", "", "15/12/2026", []),
+                ("N", "", "", ["iso27001"])):
+        with pytest.raises(InvalidInput):
+            deal_from_form(*bad)
+
+
+def test_uploads_are_content_addressed_and_never_rewritten(tmp_path: Path) -> None:
+    first, digest = store_upload(tmp_path, b"same bytes", "a.XLSX")
+    assert first == f"uploads/{digest}.xlsx"
+    stored = tmp_path / first
+    os.utime(stored, (1_000_000, 1_000_000))  # a rewrite would change this
+    assert store_upload(tmp_path, b"same bytes", "b.xlsx") == (first, digest)
+    assert stored.stat().st_mtime == 1_000_000
+    assert store_upload(tmp_path, b"other", "c.xlsx")[0] != first
+    assert not list((tmp_path / "uploads").glob("*.partial"))
+
+
+def test_confidence_bands() -> None:
+    assert [confidence_band(c) for c in (0.95, 0.8, 0.79, 0.5, 0.49)] == [
+        "high", "high", "medium", "medium", "low"]
+
+
+def test_roles_include_the_ones_below() -> None:
+    editor = Principal(1, "e@x.io", "E", "editor", "t")
+    assert editor.can("viewer") and editor.can("editor") and not editor.can("admin")
+
+
+def test_create_user_checks_its_input(tmp_path: Path) -> None:
+    engine = open_database(f"sqlite:///{tmp_path / 'c.db'}")
+    with Session(engine) as session:
+        create_user(session, "a@example.com", "", "viewer", "long enough pw")
+        for email, role, password in (("a@example.com", "viewer", "long enough pw"),
+                                      ("b@example.com", "owner", "long enough pw"),
+                                      ("nobody", "viewer", "long enough pw"),
+                                      ("c@example.com", "viewer", "short")):
+            with pytest.raises(AuthError):
+                create_user(session, email, "", role, password)
+
+
+@pytest.fixture
+def answered(tmp_path: Path) -> Iterator[tuple[Engine, Principal, int]]:
+    """A stored CSV questionnaire with made-up answers (no model needed)."""
+    engine = open_database(f"sqlite:///{tmp_path / 'c.db'}")
+    with Session(engine) as session:
+        user = create_user(session, "ed@example.com", "Ed", "editor", "long enough pw")
+        assert user.id is not None
+        actor = Principal(user.id, user.email, user.name, user.role, "csrf")
+        record = create_questionnaire(session, tmp_path, actor, CSV, "q.csv",
+                                      Deal("Contoso", None, None, ()))
+        for question, (value, confidence) in zip(
+            session.exec(select(QuestionRecord).order_by(QuestionRecord.position)).all(),
+            (("Yes", 0.95), ("", 0.3)), strict=True,
+        ):
+            assert question.id is not None and record.id is not None
+            session.add(AnswerRecord(question_id=question.id, questionnaire_id=record.id,
+                                     value=value, comment="", confidence=confidence,
+                                     status="auto" if value else "needs_review",
+                                     basis="control", matches=[], citations=[]))
+        session.commit()
+        assert record.id is not None
+        yield engine, actor, record.id
+    engine.dispose()
+
+
+def test_upload_queues_one_answering_job(answered: tuple[Engine, Principal, int]) -> None:
+    engine, _, questionnaire_id = answered
+    with Session(engine) as session:
+        [job] = session.exec(select(Job)).all()
+        assert (job.questionnaire_id, job.status, job.total) == (questionnaire_id, "pending", 2)
+
+
+def test_changes_are_versioned_and_audited(answered: tuple[Engine, Principal, int]) -> None:
+    engine, actor, questionnaire_id = answered
+    with Session(engine) as session:
+        yes, empty = session.exec(select(AnswerRecord).order_by(AnswerRecord.id)).all()
+        assert yes.id is not None and empty.id is not None
+        with pytest.raises(InvalidInput):
+            approve_answer(session, actor, empty.id, empty.version)
+        edited = edit_answer(session, actor, empty.id, "No", "Planned for Q2.", 1)
+        assert (edited.version, edited.status, edited.updated_by) == (2, "edited", actor.user_id)
+        with pytest.raises(VersionConflict) as conflict:
+            edit_answer(session, actor, empty.id, "Yes", "", 1)
+        assert conflict.value.current["value"] == "No"
+        with pytest.raises(NotFound):
+            add_comment(session, actor, 999, "hello")
+        add_comment(session, actor, empty.id, "Ask the CTO.")
+        assert approve_high_confidence(session, actor, questionnaire_id) == 1
+        assert session.get(AnswerRecord, yes.id).status == "approved"  # type: ignore[union-attr]
+        actions = [e.action for e in session.exec(select(AuditEvent).order_by(AuditEvent.id))]
+        assert actions == ["questionnaire.upload", "answer.edit", "answer.comment",
+                           "answer.approve.bulk"]
