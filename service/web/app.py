@@ -80,9 +80,19 @@ def create_app(settings: Settings, *, run_jobs: bool = True) -> FastAPI:
     return app
 
 
+FRAMEWORK_NAMES = {"soc2": "SOC 2", "hipaa": "HIPAA", "gdpr": "GDPR"}
+
+
+def short_ref(ref: str) -> str:
+    """'GDPR Art. 32' under a GDPR label reads 'Art. 32'."""
+    return ref.removeprefix("GDPR ")
+
+
 def _templates() -> Jinja2Templates:
     templates = Jinja2Templates(directory=FRONTEND / "templates")
-    templates.env.globals.update(band=confidence_band, fact_value=fact_value, today=date.today)
+    templates.env.globals.update(band=confidence_band, fact_value=fact_value, today=date.today,
+                                 framework_names=FRAMEWORK_NAMES)
+    templates.env.filters["short_ref"] = short_ref
     return templates
 
 
