@@ -223,17 +223,9 @@ def test_docx_round_trip(source: Path, export) -> None:
     found = [w for w in result.written if w.location in slots and w.role == "answer"]
     assert found
     wrong = [w for w in found if slots[w.location][1] != w.text]
-    unlabelled = [w for w in wrong if w.location.control == "checkbox" and
-                  slots[w.location][1] is None and "" in new.values()]
-    if wrong and wrong == unlabelled:
-        pytest.xfail(f"{len(wrong)} checkbox matrix answers: ingest reads a ticked box without "
-                     "its own label as unticked (service/ingest/docx.py, _checkbox_row)")
     assert not wrong, [(w.ref, str(w.location), w.text, slots[w.location]) for w in wrong]
 
 
-@pytest.mark.xfail(reason="ingest finds docx answer slots by their emptiness: a filled prompt/"
-                   "answer row or label cell no longer reads as a slot (service/ingest/docx.py)",
-                   strict=False)
 @pytest.mark.parametrize("source", _files("docx"), ids=lambda p: p.name)
 def test_docx_reingest_finds_every_filled_slot(source: Path, export) -> None:
     _, result, out = export(source)

@@ -364,3 +364,105 @@ def _replace_member(data: bytes, name: str, content: bytes) -> bytes:
         for info in source.infolist():
             target.writestr(info, content if info.filename == name else source.read(info))
     return out.getvalue()
+
+
+# --- filled forms: the slots of the blank form, with what is written in them -----------------
+
+HINT = "Click or tap here to enter text."
+
+
+def filled_form_document(filled: bool) -> bytes:
+    """A form as a template ships it, or with a vendor's answers written into every slot (one
+    slot keeps the template's hint)."""
+    def value(text: str) -> str:
+        return text if filled else ""
+
+    document = docx.Document()
+    document.add_heading("Supplier assurance", level=1)
+    backups = document.add_table(rows=2, cols=1)  # table 0: prompt row over an answer row
+    backups.cell(0, 0).text = "Describe how you back up customer data."
+    backups.cell(1, 0).text = value("Nightly encrypted backups to a second region.")
+    logging = document.add_table(rows=2, cols=1)  # table 1: the answer row shows a hint
+    logging.cell(0, 0).text = "Describe how you retain security logs."
+    logging.cell(1, 0).text = HINT
+    contacts = document.add_table(rows=3, cols=2)  # table 2: label | value
+    for r, (label, answer) in enumerate((("Company name", "Acme Hosting Ltd"),
+                                         ("Security contact", "Jane Doe"),
+                                         ("Phone number", "+44 20 7946 0000"))):
+        contacts.cell(r, 0).text = label
+        contacts.cell(r, 1).text = value(answer)
+    risks = document.add_table(rows=2, cols=3)  # table 3: a header row over one answer row
+    for c, (header, answer) in enumerate((("Risk", "Supplier breach"),
+                                          ("Likelihood of harm", "Remote"),
+                                          ("Severity of harm", "Significant"))):
+        risks.cell(0, c).text = header
+        risks.cell(1, c).text = value(answer)
+    matrix = document.add_table(rows=3, cols=3)  # table 4: checkbox matrix, boxes unlabelled
+    for c, header in enumerate(("Yes", "No", "Question")):
+        matrix.cell(0, c).text = header
+    for r, (question, ticked) in enumerate((("Do you encrypt data at rest?", 0),
+                                            ("Do you allow remote access?", 1)), start=1):
+        for c in (0, 1):
+            append_xml(matrix.cell(r, c).paragraphs[0], legacy_checkbox(filled and c == ticked))
+        matrix.cell(r, 2).text = question
+    advice = document.add_table(rows=3, cols=2)  # table 5: answered in the label's own cell
+    advice.cell(0, 0).text = "Approved by:"
+    advice.cell(0, 1).text = value("John Smith (CISO)")
+    comments = advice.cell(1, 0).merge(advice.cell(1, 1))
+    comments.text = "Comments:"
+    summary = advice.cell(2, 0).merge(advice.cell(2, 1))
+    summary.text = "Summary of advice:"
+    if filled:
+        summary.add_paragraph("Proceed once the backup test is done.")
+        comments.add_paragraph("Reviewed again in June.")
+    return to_bytes(document)
+
+
+def test_filled_form_keeps_the_blank_forms_slots() -> None:
+    blank, filled = parse(filled_form_document(False)), parse(filled_form_document(True))
+    assert len(blank.questions) == 12
+
+    def places(questionnaire: Questionnaire) -> list[tuple[Location, Location, Location | None]]:
+        return [(q.question_location, q.answer_location, q.comment_location)
+                for q in questionnaire.questions]
+
+    assert places(filled) == places(blank)
+    assert all(q.existing_answer is None and q.existing_comment is None
+               for q in blank.questions)
+    assert [q.existing_answer for q in filled.questions] == [
+        "Nightly encrypted backups to a second region.", None,  # the hint is no answer
+        "Acme Hosting Ltd", "Jane Doe", "+44 20 7946 0000",
+        "Supplier breach", "Remote", "Significant",
+        "Yes", "No",
+        "John Smith (CISO)", "Proceed once the backup test is done."]
+    approved = by_text(filled, "Approved by")
+    assert approved.comment_location == cell(5, 1, 0)
+    assert approved.existing_comment == "Reviewed again in June."
+
+
+def test_filled_prompt_answer_and_label_value_rows() -> None:
+    filled = parse(filled_form_document(True))
+    backups = by_text(filled, "Describe how you back up customer data.")
+    assert (backups.question_location, backups.answer_location) == (cell(0, 0, 0), cell(0, 1, 0))
+    assert backups.existing_answer == "Nightly encrypted backups to a second region."
+    logging = by_text(filled, "Describe how you retain security logs.")
+    assert logging.answer_location == cell(1, 1, 0) and logging.existing_answer is None
+    contact = by_text(filled, "Security contact")
+    assert (contact.question_location, contact.answer_location) == (cell(2, 1, 0), cell(2, 1, 1))
+    assert contact.existing_answer == "Jane Doe"
+    summary = by_text(filled, "Summary of advice")
+    assert summary.answer_location == summary.question_location == cell(5, 2, 0)
+    assert summary.existing_answer == "Proceed once the backup test is done."
+
+
+def test_ticked_unlabelled_checkbox_in_a_matrix() -> None:
+    filled = parse(filled_form_document(True))
+    encrypt = by_text(filled, "Do you encrypt data at rest?")
+    assert encrypt.options == ("Yes", "No")
+    assert encrypt.answer_location == cell(4, 1, 0, control="checkbox", index=0)
+    assert encrypt.existing_answer == "Yes"
+    remote = by_text(filled, "Do you allow remote access?")
+    assert remote.answer_location == cell(4, 2, 0, control="checkbox", index=0)
+    assert remote.existing_answer == "No"
+    assert by_text(parse(filled_form_document(False)),
+                   "Do you allow remote access?").existing_answer is None

@@ -18,6 +18,12 @@ slot gets a location a writer can find again:
              "placeholder": the `index`-th run of underscores ("____") of the cell or paragraph.
   A question whose answer_location equals its question_location is answered inside the prompt's
   own cell, after the prompt ("Summary of advice:" over an empty area).
+
+A filled form (exported by us or answered by a vendor) reads with the same questions at the same
+locations as its blank: slots are found by their shape (a prompt row over a one-cell row, a
+label beside a value column, a header over one row of values), not only by their emptiness,
+and what is written in them becomes existing_answer / existing_comment (template hints and
+choice hints still read as no answer).
 """
 
 from __future__ import annotations
@@ -699,7 +705,8 @@ class _TableReader:
     def read(self, start: int = 0, prompt: _Prompt | None = None) -> _Reading:
         rows = self.table.rows
         r = start
-        if prompt is not None and r < len(rows) and self._is_answer_row(r):
+        if prompt is not None and r < len(rows) and \
+                (self._is_answer_row(r) or self._is_filled_answer_row(r, prompt.text)):
             self._pair(prompt, r)
             r += 1
         elif prompt is not None:
@@ -737,15 +744,20 @@ class _TableReader:
         if _only_placeholders(text):
             self.reading.skipped.append(Skipped(cell.location, "placeholder", text))
             return r + 1
-        if r + 1 < len(self.table.rows) and self._is_answer_row(r + 1):
+        if r + 1 < len(self.table.rows) and \
+                (self._is_answer_row(r + 1) or self._is_filled_answer_row(r + 1, text)):
             self._pair(_Prompt(text, cell.location), r + 1)
             return r + 2
         fields = self.reading.fields
-        if _COMMENT_LABEL.match(text) and fields and fields[-1].comment_location is None:
-            fields[-1].comment_location = cell.location  # "Comments:" under the question above
-        elif text.endswith(":") or (looks_like_question(text) and r + 1 == len(self.table.rows)):
-            # "Summary of advice:" over room to write in the same cell
-            self.reading.fields.append(_Field(text, cell.location, cell.location, self.section))
+        label, written = _label_and_answer(cell.text)
+        if _COMMENT_LABEL.match(label) and fields and fields[-1].comment_location is None:
+            # "Comments:" under the question above
+            fields[-1].comment_location = cell.location
+            fields[-1].existing_comment = written
+        elif label.endswith(":") or (looks_like_question(text) and r + 1 == len(self.table.rows)):
+            # "Summary of advice:" over room to write in the same cell (or written there)
+            self.reading.fields.append(_Field(label, cell.location, cell.location, self.section,
+                                              existing=written))
         else:
             kind = "section_header" if _is_section_title(text) else "instruction"
             if kind == "section_header":
@@ -762,6 +774,43 @@ class _TableReader:
             return False
         return all(not a.content.prompted and (not a.text or _is_hint(a.text, ""))
                    for a in anchors)
+
+    def _is_filled_answer_row(self, r: int, prompt: str) -> bool:
+        """One cell of written text under a prompt that asks for it: the answer row of a
+        filled form (the blank form leaves it empty, see _is_answer_row)."""
+        anchors = self.table.anchors(r)
+        if len(anchors) != 1 or not (looks_like_question(prompt) or
+                                     prompt.rstrip().endswith((":", "?"))):
+            return False
+        content = anchors[0].content
+        return bool(content.text) and not content.groups and not content.holds_table and \
+            not _asks(content.text)
+
+    def _is_filled_record(self, r: int) -> bool:
+        """A header row over the table's last row of written values, one under each column
+        name: a filled record form. Column names that ask for something, or values that are
+        not sentences, tell it from a reference table with one row."""
+        rows = self.table.rows
+        if r + 2 != len(rows):
+            return False
+        header, below = self.table.anchors(r), self.table.anchors(r + 1)
+        if len(header) < 2 or [a.column for a in header] != [a.column for a in below]:
+            return False
+        if any(a.content.prompted or a.content.holds_table or _asks(a.text) for a in below):
+            return False
+        if self._has_label_value(below) or self._is_filled_pair(header):
+            return False  # label | value rows, the first one filled in
+        if not any(a.text for a in below):
+            return False
+        asking = any(looks_like_question(one_line(a.text)) for a in header)
+        return asking or not any(_is_sentence(a.text) for a in below if a.text)
+
+    def _is_filled_pair(self, anchors: list[_TableCell]) -> bool:
+        """A label next to a value already written in a value column ("Name | Jane Doe"): a
+        row of a filled form, not column names."""
+        return any(_is_label(left) and cell.column in self.value_columns and cell.text and
+                   not cell.content.groups and not _is_hint(cell.text, left.text)
+                   for left, cell in itertools.pairwise(anchors))
 
     def _has_label_value(self, anchors: list[_TableCell]) -> bool:
         """A label next to an empty answer cell ("Street Address | "): a row of questions."""
@@ -781,9 +830,11 @@ class _TableReader:
             return False
         if r + 1 >= len(self.table.rows):
             return False
-        if self._is_answer_row(r + 1):
+        if self._is_answer_row(r + 1) or self._is_filled_record(r):
             return True
         if any(a.column in self.value_columns and _is_sentence(a.text) for a in anchors):
+            return False
+        if self._is_filled_pair(anchors):
             return False
         below = self.table.anchors(r + 1)
         return any(a.content.empty or a.content.groups or a.column in self.value_columns
@@ -801,7 +852,7 @@ class _TableReader:
         after = range(r + 1, len(self.table.rows))
         self.reading.skipped.append(Skipped(anchors[0].location, "header_row", header_text))
         self.headers = {a.column: a for a in anchors}
-        if len(after) == 1 and self._is_answer_row(r + 1):
+        if len(after) == 1 and (self._is_answer_row(r + 1) or self._is_filled_record(r)):
             # a record form: each column header asks for the cell below it
             for below in self.table.anchors(r + 1):
                 header = self.headers.get(below.column)
@@ -817,7 +868,8 @@ class _TableReader:
         if len(unlabeled) >= 2 and texts:
             # a matrix: option labels in the header row, one checkbox per option in each row
             options = tuple(self._header_text(a.column) for a, _ in unlabeled)
-            ticked = [o for o, (_, g) in zip(options, unlabeled, strict=True) if g.value]
+            ticked = [o for o, (_, g) in zip(options, unlabeled, strict=True)
+                      if g.value is not None]
             first, group = unlabeled[0]
             self.reading.fields.append(_Field(
                 texts[0].text, texts[0].location, first.at(group), self.section, options,
@@ -938,6 +990,23 @@ def _is_label(cell: _TableCell) -> bool:
         not _choice_hint(text, "label")
 
 
+def _asks(text: str) -> bool:
+    """Text that asks for an answer rather than giving one."""
+    line = one_line(text)
+    return line.rstrip().endswith((":", "?")) or looks_like_question(line)
+
+
+def _label_and_answer(text: str) -> tuple[str, str | None]:
+    """'Summary of advice:' and what is written after it in the same cell, or None."""
+    lines = text.split("\n")
+    for i, line in enumerate(lines):
+        label = one_line(" ".join(lines[:i + 1]))
+        if line.rstrip().endswith(":") or _COMMENT_LABEL.match(label):
+            written = clean("\n".join(lines[i + 1:]))
+            return label, written if written and not _is_hint(written, label) else None
+    return one_line(text), None
+
+
 def _is_sentence(text: str) -> bool:
     line = one_line(text)
     return len(line) > 60 or line.endswith((".", "!"))
@@ -979,7 +1048,50 @@ def _value_columns(table: _Table) -> set[int]:
                 asked[cell.column] = asked.get(cell.column, 0) + 1
     columns = {c for c, n in slots.items() if 2 * n >= filled.get(c, 0)}
     columns |= {c for c, n in asked.items() if n >= (slots.get(c, 0) + filled.get(c, 0)) / 2}
-    return columns
+    return columns | _form_columns(table)
+
+
+def _form_columns(table: _Table) -> set[int]:
+    """Value columns of a label | value form whether or not it is filled in: every row that
+    has text in the column pairs it with a short label on its left, and no row holds more
+    than that pair (besides a printed ID or a bracketed placeholder)."""
+    good: dict[int, int] = {}
+    terms: dict[int, int] = {}  # labels that are abbreviations: a glossary, not a form
+    bad: set[int] = set()
+    for r in range(len(table.rows)):
+        anchors = table.anchors(r)
+        if len(anchors) >= 3 and anchors[0].text and _is_ref(anchors[0].text):
+            anchors = anchors[1:]
+        if any(a.content.groups or a.content.holds_table for a in anchors):
+            bad.update(a.column for a in anchors)
+            continue
+        texts = [a for a in anchors if a.text and not _BRACKETED.match(a.text)]
+        if len(texts) < 2:
+            continue
+        left, value = texts[0], texts[1]
+        if len(texts) > 2 or anchors.index(value) != anchors.index(left) + 1 or \
+                not (_is_hint(value.text, left.text) or
+                     (not _is_sentence(value.text) and not _asks(value.text))):
+            bad.update(a.column for a in texts[1:])
+        elif _is_label(left) and _is_short_label(left.text):
+            good[value.column] = good.get(value.column, 0) + 1
+            if _is_abbreviation(left.text):
+                terms[value.column] = terms.get(value.column, 0) + 1
+    return {c for c, n in good.items() if c not in bad and 2 * terms.get(c, 0) <= n}
+
+
+def _is_abbreviation(text: str) -> bool:
+    """'ATO', 'US-CERT', '3PAO': one word with several capitals or a digit."""
+    word = one_line(text)
+    return " " not in word and (sum(ch.isupper() for ch in word) >= 2 or
+                                any(ch.isdigit() for ch in word))
+
+
+def _is_short_label(text: str) -> bool:
+    """A field name rather than prose: no sentence, unless it asks ("Hosted in the EU?")."""
+    line = one_line(text)
+    return any(ch.isalpha() for ch in line) and \
+        (not _is_sentence(line) or line.endswith((":", "?")))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -1022,6 +1134,8 @@ def _read_table(table: _Table, section: str, caption: str) -> _Reading:
     if all(c.content.empty for row in table.rows for c in row):
         return _Reading(skipped=[Skipped(_slot(table.index, 0, 0), "empty_table")])
     result = interpret(_grid(table, caption or section))
+    if result.has_layout and _reads_more(table, section, caption, result.questions):
+        result = replace(result, has_layout=False)
     if result.has_layout:
         # a ticked box or a chosen item is an answer even when it repeats the question's words
         states = {c.at(c.content.groups[0]): c.content.groups[0].value for row in table.rows
@@ -1041,6 +1155,18 @@ def _read_table(table: _Table, section: str, caption: str) -> _Reading:
         return _Reading(skipped=[Skipped(_slot(table.index, 0, 0), "reference_table",
                                          " | ".join(texts[:4]))])
     return reading
+
+
+def _reads_more(table: _Table, section: str, caption: str, questions: list[Question]) -> bool:
+    """The row-by-row reading finds every slot the grid found, and more that are prompts
+    answered in their own cells ("Summary of advice:" with an answer under it), which the grid
+    takes for section rows: a filled form whose label and value columns look like a grid."""
+    fields = _TableReader(table, caption or section, caption).read().fields
+    slots = {f.answer_location for f in fields}
+    found = {q.answer_location for q in questions}
+    extra = [f for f in fields if f.answer_location not in found]
+    return bool(extra) and found <= slots and \
+        all(f.answer_location == f.question_location for f in extra)
 
 
 @dataclass(frozen=True)
