@@ -7,6 +7,8 @@ questionnaire = parse("vendor_assessment.xlsx")
 from __future__ import annotations
 
 import os
+import zipfile
+import zlib
 from dataclasses import replace
 from typing import BinaryIO
 
@@ -20,7 +22,7 @@ from .model import (
     Questionnaire,
     Skipped,
 )
-from .source import DEFAULT_LIMITS, Limits, detect, read_source
+from .source import DEFAULT_LIMITS, Limits, Source, detect, read_source
 
 __all__ = [
     "ANSWER_TYPES",
@@ -50,25 +52,11 @@ def parse(
     if filename is None and isinstance(source, str | os.PathLike):
         filename = os.path.basename(os.fspath(source))
     data = read_source(source, limits)
-    kind = detect(data, filename, limits)
-    if kind.format == "xlsx":
-        from .xlsx import parse_xlsx
-
-        questionnaire = parse_xlsx(kind.data, limits, macro_enabled=kind.macro_enabled)
-    elif kind.format == "docx":
-        from .docx import parse_docx
-
-        questionnaire = parse_docx(kind.data, limits)
-        if kind.macro_enabled:
-            questionnaire.notices.append("macro-enabled document: macros were not run")
-    elif kind.format == "pdf":
-        from .pdf import parse_pdf
-
-        questionnaire = parse_pdf(kind.data, limits)
-    else:
-        from .csv import parse_csv
-
-        questionnaire = parse_csv(kind.data, limits)
+    try:
+        questionnaire = _parse_detected(detect(data, filename, limits), limits)
+    except (zipfile.BadZipFile, zlib.error, EOFError) as exc:
+        # a damaged part found deep inside a reader: the same answer as at the door
+        raise IngestError(f"the file is corrupt ({type(exc).__name__}: {exc})") from None
     questionnaire.filename = filename
     _number_unlabelled(questionnaire)
     if not questionnaire.questions:
@@ -77,6 +65,27 @@ def parse(
             "(question and answer columns)"
         )
     return questionnaire
+
+
+def _parse_detected(kind: Source, limits: Limits) -> Questionnaire:
+    if kind.format == "xlsx":
+        from .xlsx import parse_xlsx
+
+        return parse_xlsx(kind.data, limits, macro_enabled=kind.macro_enabled)
+    if kind.format == "docx":
+        from .docx import parse_docx
+
+        questionnaire = parse_docx(kind.data, limits)
+        if kind.macro_enabled:
+            questionnaire.notices.append("macro-enabled document: macros were not run")
+        return questionnaire
+    if kind.format == "pdf":
+        from .pdf import parse_pdf
+
+        return parse_pdf(kind.data, limits)
+    from .csv import parse_csv
+
+    return parse_csv(kind.data, limits)
 
 
 def _number_unlabelled(questionnaire: Questionnaire) -> None:

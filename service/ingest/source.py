@@ -6,6 +6,7 @@ import io
 import os
 import re
 import zipfile
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
@@ -14,6 +15,8 @@ from .model import Format, IngestError
 
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 ZIP_MAGICS = (b"PK\x03\x04", b"PK\x05\x06")
+# What reading a damaged zip member raises, from the container or the decompressor.
+CORRUPT_ARCHIVE_ERRORS = (zipfile.BadZipFile, zlib.error, EOFError, OSError, ValueError)
 _DOCTYPE = re.compile(rb"<!(DOCTYPE|ENTITY)", re.IGNORECASE)
 
 
@@ -155,7 +158,7 @@ def _refuse_entity_declarations(archive: zipfile.ZipFile, infos: list[zipfile.Zi
         try:
             with archive.open(info) as member:
                 head = member.read(4096)
-        except (zipfile.BadZipFile, OSError, ValueError, EOFError) as exc:
+        except CORRUPT_ARCHIVE_ERRORS as exc:
             raise IngestError(f"the file is corrupt ({info.filename}: {exc})") from None
         if _DOCTYPE.search(head):
             raise IngestError(
