@@ -112,7 +112,7 @@ def _answer(args: argparse.Namespace) -> tuple[AnsweredQuestionnaire, KnowledgeB
         company,
         matcher,
         on,
-        progress=_progress_bar() if sys.stderr.isatty() else None,
+        progress=show_progress if sys.stderr.isatty() else None,
     )
     return answered, kb
 
@@ -210,15 +210,13 @@ def run_eval(args: argparse.Namespace) -> int:
     return 0
 
 
-def _progress_bar():  # type: ignore[no-untyped-def]
-    def show(done: int, total: int) -> None:
-        width = 30
-        filled = width * done // max(total, 1)
-        sys.stderr.write(
-            f"\r  matching [{'#' * filled}{'.' * (width - filled)}] {done}/{total} questions"
-        )
-        if done >= total:
-            sys.stderr.write("\n")
-        sys.stderr.flush()
-
-    return show
+def show_progress(done: int, total: int) -> None:
+    """A one-line progress bar on stderr, redrawn in place."""
+    width = 30
+    filled = width * done // max(total, 1)
+    sys.stderr.write(
+        f"\r  matching [{'#' * filled}{'.' * (width - filled)}] {done}/{total} questions"
+    )
+    if done >= total:
+        sys.stderr.write("\n")
+    sys.stderr.flush()
