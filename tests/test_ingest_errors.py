@@ -147,3 +147,9 @@ def test_cli_prints_one_line_and_exits_2(tmp_path, payload):
     assert run.returncode == 2
     assert run.stdout == ""
     assert run.stderr.startswith("candor: ") and run.stderr.count("\n") == 1
+
+
+def test_utf16_csv_and_a_cut_utf16_byte_order_mark():
+    utf16 = b"\xff\xfe" + "ID,Question,Answer\n1,Do you encrypt data?,Yes\n".encode("utf-16-le")
+    assert parse(utf16).questions[0].existing_answer == "Yes"
+    assert "not a questionnaire" in _error(b"\xfe\xff\xbb")
