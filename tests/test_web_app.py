@@ -4,6 +4,7 @@ answered once per test session)."""
 
 from __future__ import annotations
 
+import io
 import re
 import time
 from collections.abc import Iterator
@@ -89,7 +90,8 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
 
 # -- every route, every role ------------------------------------------------------------------
 
-# (method, path, the least role allowed); {q}, {j}, {a} are filled in from the sample.
+# (method, path, the least role allowed); {q}, {j}, {a} are filled in from the sample, {k}
+# is an export kind.
 READS = [
     ("GET", "/", "viewer"),
     ("GET", "/upload", "editor"),
@@ -105,6 +107,12 @@ READS = [
     ("GET", "/api/v1/jobs/{j}", "viewer"),
     ("GET", "/api/v1/knowledge", "viewer"),
     ("GET", "/api/v1/audit", "admin"),
+    ("GET", "/questionnaires/{q}/export/{k}", "viewer"),
+    ("GET", "/api/v1/questionnaires/{q}/export/{k}", "viewer"),
+    ("GET", "/roadmap", "editor"),
+    ("GET", "/roadmap/plan.xlsx", "editor"),
+    ("GET", "/roadmap/memo.docx", "editor"),
+    ("GET", "/api/v1/roadmap", "editor"),
 ]
 # Writes: allowed roles are exercised by the flow tests below; here only the denials.
 WRITES = [
@@ -127,7 +135,7 @@ PUBLIC = [("GET", "/login"), ("POST", "/login"), ("POST", "/api/v1/session"),
 
 def _path(site: Site, template: str) -> str:
     answer_id = site.answers()[0]["answer"]["id"]
-    return template.format(q=site.questionnaire_id, j=site.job_id, a=answer_id)
+    return template.format(q=site.questionnaire_id, j=site.job_id, a=answer_id, k="filled")
 
 
 def _route_key(method: str, path: str) -> tuple[str, str]:
@@ -253,7 +261,8 @@ def test_writes_need_the_csrf_token(site: Site) -> None:
 
 
 def test_security_headers_and_no_inline_script(site: Site) -> None:
-    for path in ("/", "/knowledge", f"/questionnaires/{site.questionnaire_id}/review", "/login"):
+    for path in ("/", "/knowledge", f"/questionnaires/{site.questionnaire_id}/review", "/roadmap",
+                 "/login"):
         response = site.clients["admin"].get(path)
         csp = response.headers["content-security-policy"]
         assert "script-src 'self'" in csp and "unsafe-inline" not in csp
@@ -475,3 +484,149 @@ def test_knowledge_base_page_and_api(site: Site) -> None:
     assert {e["state"] for e in data["evidence"]} <= {"expired", "expiring", "current"}
     assert data["evidence"] and data["evidence"][0]["id"] in page
     assert data["facts"] and next(iter(data["facts"])).replace("_", " ") in page
+
+
+# -- export ------------------------------------------------------------------------------------
+
+def _review_and_download(site: Site, role: str, api: bool) -> tuple[dict[str, Any], Any]:
+    """Edit and approve one needs-review answer, then download the filled file as `role`."""
+    answer = site.answers(status="needs_review")[1]["answer"]
+    editor, headers = site.clients["editor"], {"X-CSRF-Token": site.csrf["editor"]}
+    edited = editor.patch(f"/api/v1/answers/{answer['id']}", headers=headers, json={
+        "value": "No", "comment": f"Reviewed for export via {role}.",
+        "version": answer["version"]})
+    assert edited.status_code == 200, edited.text
+    approved = editor.post(f"/api/v1/answers/{answer['id']}/approve", headers=headers,
+                           json={"version": edited.json()["version"]})
+    assert approved.status_code == 200, approved.text
+    prefix = "/api/v1" if api else ""
+    response = site.clients[role].get(
+        f"{prefix}/questionnaires/{site.questionnaire_id}/export/filled")
+    assert response.status_code == 200, response.text
+    return approved.json(), response
+
+
+@pytest.mark.parametrize(("role", "api"), [("viewer", False), ("editor", True)])
+def test_filled_file_carries_the_reviewed_answers(site: Site, role: str, api: bool) -> None:
+    from service.ingest import parse
+
+    approved, response = _review_and_download(site, role, api)
+    assert response.headers["content-disposition"] == (
+        f'attachment; filename="{SAMPLE.stem}_filled.xlsx"')
+    questions = {q.ref: q for q in parse(response.content, "filled.xlsx").questions}
+    row = next(r for r in site.answers() if r["answer"]["id"] == approved["id"])
+    filled = questions[row["question"]["ref"]]
+    assert approved["status"] == "approved"
+    assert filled.existing_answer == "No"
+    assert filled.existing_comment == f"Reviewed for export via {role}."
+    for other in site.answers(status="needs_review"):  # no value: left blank, comment not sent
+        if not other["answer"]["value"]:
+            assert not questions[other["question"]["ref"]].existing_answer
+    detail = site.clients["viewer"].get(f"/api/v1/questionnaires/{site.questionnaire_id}").json()
+    stored = Path(site.app.state.settings.data_dir) / "uploads" / f"{detail['sha256']}.xlsx"
+    assert stored.read_bytes() == SAMPLE.read_bytes()  # the original is never written to
+    assert not any((Path(site.app.state.settings.data_dir) / "exports").iterdir())  # cleaned up
+    audit = site.clients["admin"].get("/api/v1/audit").json()
+    assert any(e["action"] == "questionnaire.export.filled" for e in audit)
+
+
+def test_answer_report_lists_every_question_with_its_review_status(site: Site) -> None:
+    from openpyxl import load_workbook
+
+    response = site.clients["viewer"].get(
+        f"/questionnaires/{site.questionnaire_id}/export/report")
+    assert response.status_code == 200
+    assert f'filename="{SAMPLE.stem}_report.xlsx"' in response.headers["content-disposition"]
+    sheet = load_workbook(io.BytesIO(response.content)).active
+    assert sheet is not None
+    rows = list(sheet.iter_rows(values_only=True))
+    assert rows[0][:5] == ("ID", "Question", "Answer", "Comment", "Status")
+    statuses = {r["question"]["ref"]: r["answer"]["status"] for r in site.answers()}
+    assert len(rows) - 1 == len(statuses)
+    assert {row[0]: row[4] for row in rows[1:]} == {
+        ref: status.replace("_", " ") for ref, status in statuses.items()}
+
+
+def test_review_page_offers_the_downloads_to_viewers(site: Site) -> None:
+    page = site.clients["viewer"].get(f"/questionnaires/{site.questionnaire_id}/review").text
+    assert f"/questionnaires/{site.questionnaire_id}/export/filled" in page
+    assert f"/questionnaires/{site.questionnaire_id}/export/report" in page
+    assert site.clients["viewer"].get(
+        f"/api/v1/questionnaires/{site.questionnaire_id}/export/other").status_code == 422
+
+
+def test_a_pdf_exports_as_a_side_car_xlsx(site: Site, corpus: Path) -> None:
+    from openpyxl import load_workbook
+
+    source = corpus / "pdf" / "UK_ICO_DPIA_template_GDPR_blank.pdf"
+    editor = site.clients["editor"]
+    created = editor.post("/api/v1/questionnaires", headers={"X-CSRF-Token": site.csrf["editor"]},
+                          files={"file": (source.name, source.read_bytes())},
+                          data={"prospect": "Data Protection Co", "frameworks": ["gdpr"]}).json()
+    job = created["progress"]["job"]
+    deadline = time.monotonic() + ANSWER_TIMEOUT
+    while job["status"] in ("pending", "running"):
+        assert time.monotonic() < deadline, f"answering did not finish: {job}"
+        time.sleep(0.3)
+        job = editor.get(f"/api/v1/jobs/{job['id']}").json()
+    response = editor.get(f"/api/v1/questionnaires/{created['id']}/export/filled")
+    assert response.status_code == 200, response.text
+    assert response.headers["content-disposition"] == (
+        f'attachment; filename="{source.stem}_filled.xlsx"')
+    sheet = load_workbook(io.BytesIO(response.content)).active
+    assert sheet is not None
+    header, *rows = sheet.iter_rows(values_only=True)
+    assert header == ("ID", "Question", "Answer", "Comment")
+    assert len(rows) == created["progress"]["questions"]
+
+
+# -- roadmap -----------------------------------------------------------------------------------
+
+def test_roadmap_page_shows_posture_timeline_and_items(site: Site) -> None:
+    plan = site.clients["editor"].get("/api/v1/roadmap").json()
+    assert plan["items"], "the sample's gaps give the plan work to schedule"
+    page = site.clients["editor"].get("/roadmap").text
+    for heading in ("Posture now and after each phase", "Timeline", "Days 1–30", "After day 90"):
+        assert heading in page
+    assert set(plan["posture"]["frameworks"]) == {"soc2", "hipaa", "gdpr"}
+    assert page.count("<meter") == len(plan["posture"]["milestones"]) * (
+        len(plan["posture"]["frameworks"]) + len(plan["posture"]["questionnaires"]))
+    first = plan["items"][0]
+    assert first["control"] in page and first["owner_role"] in page and first["why"] in page
+    assert page.count('class="bar phase-') >= len(plan["items"])
+    assert "Northwind Health" in page
+    assert 'href="/roadmap"' in page
+    assert 'href="/roadmap"' not in site.clients["viewer"].get("/").text
+
+
+def test_roadmap_downloads(site: Site) -> None:
+    from docx import Document
+    from openpyxl import load_workbook
+
+    editor = site.clients["editor"]
+    plan = editor.get("/roadmap/plan.xlsx")
+    assert plan.status_code == 200 and ".xlsx" in plan.headers["content-disposition"]
+    assert load_workbook(io.BytesIO(plan.content)).sheetnames[0] == "Plan"
+    memo = editor.get("/roadmap/memo.docx")
+    assert memo.status_code == 200 and ".docx" in memo.headers["content-disposition"]
+    assert any(p.text.strip() for p in Document(io.BytesIO(memo.content)).paragraphs)
+
+
+def test_roadmap_and_export_before_anything_is_answered(tmp_path: Path) -> None:
+    settings = Settings(data_dir=tmp_path, database_url=f"sqlite:///{tmp_path / 'candor.db'}")
+    app = create_app(settings, run_jobs=False)  # nothing gets answered
+    with Session(app.state.engine) as session:
+        create_user(session, "cto@example.com", "CTO", "editor", PASSWORD)
+    client = TestClient(app)
+    csrf = sign_in(client, "cto@example.com")
+    page = client.get("/roadmap").text
+    assert "No answered questionnaires yet" in page and "/upload" in page
+    # with no questionnaire to focus it, the plan covers every control not yet in place
+    assert client.get("/api/v1/roadmap").json()["items"] and "Timeline" in page
+    created = client.post("/api/v1/questionnaires", headers={"X-CSRF-Token": csrf},
+                          files={"file": ("q.csv", b"ID,Question,Answer\n1,Do you use MFA?,\n")},
+                          data={"prospect": "Early Co"}).json()
+    waiting = client.get(f"/api/v1/questionnaires/{created['id']}/export/filled")
+    assert waiting.status_code == 422 and "not ready" in waiting.json()["detail"]
+    assert "/export/filled" not in client.get(f"/questionnaires/{created['id']}/review").text
+    assert "No answered questionnaires yet" in client.get("/roadmap").text

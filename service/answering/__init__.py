@@ -13,6 +13,7 @@ from .engine import (
     Thresholds,
     answer_matches,
     answer_questionnaire,
+    collect_gaps,
     unsupported_absolutes,
 )
 from .report import to_json_dict
@@ -27,6 +28,7 @@ __all__ = [
     "Thresholds",
     "answer_matches",
     "answer_questionnaire",
+    "collect_gaps",
     "fit_verdict",
     "to_json_dict",
     "unsupported_absolutes",

@@ -118,7 +118,8 @@ def answer_matches(
     answered = [
         answerer.answer(q, m) for q, m in zip(questionnaire.questions, matches, strict=True)
     ]
-    return AnsweredQuestionnaire(questionnaire, answered, _gaps(answered, kb, company, on), on)
+    gaps = collect_gaps(answered, kb, company, on)
+    return AnsweredQuestionnaire(questionnaire, answered, gaps, on)
 
 
 class _Answerer:
@@ -360,9 +361,10 @@ def _fits_options(text: str, question: Question) -> bool:
     return not question.options or text.strip().lower() in {o.lower() for o in question.options}
 
 
-def _gaps(
+def collect_gaps(
     answered: list[AnsweredQuestion], kb: KnowledgeBase, company: CompanyProfile, on: date
 ) -> list[Gap]:
+    """One gap record per control that kept answers from a "Yes", with those questions."""
     by_control: dict[str, list[str]] = {}
     for item in answered:
         if item.gap_control:

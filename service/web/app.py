@@ -13,6 +13,7 @@ from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from starlette.exceptions import HTTPException
 
+from service.export import ExportError
 from service.ingest import IngestError
 from service.settings import REPO_ROOT, Settings
 
@@ -148,6 +149,7 @@ def _add_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(NotFound, not_found)
     app.add_exception_handler(InvalidInput, bad_input)
     app.add_exception_handler(IngestError, bad_input)
+    app.add_exception_handler(ExportError, bad_input)
     app.add_exception_handler(VersionConflict, conflict)
     app.add_exception_handler(HTTPException, http_error)
     app.add_exception_handler(RequestValidationError, invalid_request)

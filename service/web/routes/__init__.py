@@ -11,15 +11,19 @@ from fastapi import APIRouter
 from . import (
     api_answers,
     api_audit,
+    api_export,
     api_knowledge,
     api_questionnaires,
+    api_roadmap,
     api_session,
     pages_answers,
     pages_audit,
     pages_auth,
     pages_docs,
+    pages_export,
     pages_knowledge,
     pages_questionnaires,
+    pages_roadmap,
 )
 
 ROUTERS: tuple[APIRouter, ...] = (
@@ -29,9 +33,13 @@ ROUTERS: tuple[APIRouter, ...] = (
     pages_knowledge.router,
     pages_audit.router,
     pages_docs.router,
+    pages_export.router,
+    pages_roadmap.router,
     api_session.router,
     api_questionnaires.router,
     api_answers.router,
     api_knowledge.router,
     api_audit.router,
+    api_export.router,
+    api_roadmap.router,
 )
