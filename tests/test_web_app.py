@@ -15,12 +15,13 @@ from typing import Any
 import pytest
 from fastapi import FastAPI
 from fastapi.routing import APIRoute
-from sqlmodel import Session
+from sqlmodel import Session, select
 from starlette.testclient import TestClient
 
 from service.settings import REPO_ROOT, Settings
 from service.web.app import create_app
 from service.web.auth import create_user
+from service.web.models import User
 from service.web.routes import ROUTERS
 
 SAMPLE = REPO_ROOT / "samples" / "northwind_vendor_security_assessment.xlsx"
@@ -121,6 +122,12 @@ WRITES = [
     ("POST", "/answers/{a}/edit", "editor"),
     ("POST", "/answers/{a}/approve", "editor"),
     ("POST", "/answers/{a}/comments", "editor"),
+    ("POST", "/questionnaires/{q}/mapping", "editor"),
+    ("POST", "/answers/{a}/assign", "editor"),
+    ("POST", "/answers/{a}/library", "editor"),
+    ("POST", "/api/v1/answers/{a}/library", "editor"),
+    ("PUT", "/api/v1/answers/{a}/assignee", "editor"),
+    ("PUT", "/api/v1/questionnaires/{q}/mapping", "editor"),
     ("POST", "/api/v1/questionnaires", "editor"),
     ("POST", "/api/v1/questionnaires/{q}/approve-high-confidence", "editor"),
     ("PATCH", "/api/v1/answers/{a}", "editor"),
@@ -333,6 +340,96 @@ def test_upload_needs_a_prospect(site: Site) -> None:
     assert response.status_code == 422 and "prospect" in response.json()["detail"]
 
 
+def wait_for_answers(client: TestClient, questionnaire_id: int) -> dict[str, Any]:
+    """The questionnaire once its latest answering job has finished."""
+    deadline = time.monotonic() + ANSWER_TIMEOUT
+    while True:
+        detail = client.get(f"/api/v1/questionnaires/{questionnaire_id}").json()
+        job = detail["progress"]["job"]
+        if job["status"] not in ("pending", "running"):
+            assert job["status"] == "done", job
+            return detail
+        assert time.monotonic() < deadline, f"answering did not finish: {job}"
+        time.sleep(0.3)
+
+
+TEMPLATE_HEADER = "ID,Topic,Question,Answer,Notes\n"
+
+
+def _template_file(topics_and_questions: list[tuple[str, str]]) -> bytes:
+    rows = "".join(f"{n},{topic},{question},,\n"
+                   for n, (topic, question) in enumerate(topics_and_questions, start=1))
+    return (TEMPLATE_HEADER + rows).encode()
+
+
+def test_a_column_correction_is_answered_exported_and_remembered_for_the_template(
+    site: Site,
+) -> None:
+    editor, csrf = site.clients["editor"], site.csrf["editor"]
+    headers = {"X-CSRF-Token": csrf}
+    topics = [("Encryption at rest", "Do you encrypt customer data at rest?"),
+              ("Multi-factor authentication", "Do you enforce MFA for every employee?")]
+    created = editor.post("/api/v1/questionnaires", headers=headers,
+                          files={"file": ("first.csv", _template_file(topics))},
+                          data={"prospect": "Template Co"}).json()
+    assert created["mapping"][0]["question_column"] == "column 3"
+    wait_for_answers(editor, created["id"])
+    page = editor.get(f"/questionnaires/{created['id']}").text
+    assert "Save columns" in page
+    assert "Save columns" not in site.clients["viewer"].get(
+        f"/questionnaires/{created['id']}").text
+    corrected = editor.post(f"/questionnaires/{created['id']}/mapping", data={
+        "csrf_token": csrf, "part": "rows", "question_column": "2",
+        "answer_column": "column 5", "comment_column": ""}, follow_redirects=False)
+    assert corrected.status_code == 303
+    detail = wait_for_answers(editor, created["id"])
+    assert detail["column_overrides"] == {"rows": {"question": "2", "answer": "5",
+                                                   "comment": None}}
+    part = detail["mapping"][0]
+    assert (part["question_column"], part["answer_column"], part["comment_column"]) == (
+        "column 2", "column 5", None)
+    rows = editor.get(f"/api/v1/questionnaires/{created['id']}/answers").json()
+    assert [r["question"]["text"] for r in rows] == [topic for topic, _ in topics]
+    assert len(rows) == 2 and all(r["answer"] for r in rows)  # answered again, once each
+    answer = rows[0]["answer"]
+    assert editor.patch(f"/api/v1/answers/{answer['id']}", headers=headers, json={
+        "value": "Yes", "comment": "", "version": answer["version"]}).status_code == 200
+    filled = editor.get(f"/api/v1/questionnaires/{created['id']}/export/filled")
+    assert filled.status_code == 200, filled.text
+    first_row = filled.text.splitlines()[1].split(",")
+    assert first_row[4] == "Yes" and first_row[3] == ""  # the corrected answer column
+    reviewed = editor.put(f"/api/v1/questionnaires/{created['id']}/mapping", headers=headers,
+                          json={"part": "rows", "question_column": "3", "answer_column": "4"})
+    assert reviewed.status_code == 422 and "reviewed" in reviewed.json()["detail"]
+    again = editor.post("/api/v1/questionnaires", headers=headers,
+                        files={"file": ("second.csv", _template_file(topics[::-1]))},
+                        data={"prospect": "Template Co, again"}).json()
+    assert again["column_overrides"] == detail["column_overrides"]
+    assert again["mapping"][0]["answer_column"] == "column 5"
+    assert any("template" in notice for notice in again["notices"])
+    audit = site.clients["admin"].get("/api/v1/audit").json()
+    event = next(e for e in audit if e["action"] == "questionnaire.mapping")
+    assert event["before"]["question"] == "column 3" and event["after"]["question"] == "2"
+
+
+@pytest.mark.parametrize(("columns", "message"), [
+    ({"question_column": "3", "answer_column": "3"}, "must differ"),
+    ({"question_column": "C", "answer_column": "4"}, "not a question column"),
+    ({"part": "sheet 'Nope'", "question_column": "A", "answer_column": "B"}, "no part"),
+])
+def test_a_bad_column_correction_is_refused(
+    site: Site, columns: dict[str, str], message: str
+) -> None:
+    editor, headers = site.clients["editor"], {"X-CSRF-Token": site.csrf["editor"]}
+    created = editor.post("/api/v1/questionnaires", headers=headers,
+                          files={"file": (f"{message}.csv", _template_file([("Logging",
+                                                                       "Do you log access?")]))},
+                          data={"prospect": "Columns Co"}).json()
+    response = editor.put(f"/api/v1/questionnaires/{created['id']}/mapping", headers=headers,
+                          json={"part": "rows", **columns})
+    assert response.status_code == 422 and message in response.json()["detail"]
+
+
 # -- review ------------------------------------------------------------------------------------
 
 def test_answers_carry_controls_frameworks_and_evidence(site: Site) -> None:
@@ -466,6 +563,54 @@ def test_bulk_approve_high_confidence(site: Site) -> None:
     assert "Northwind Health" in dashboard and "approved" in dashboard
 
 
+def _user_id(site: Site, role: str) -> int:
+    with Session(site.app.state.engine) as session:
+        user = session.exec(select(User).where(User.email == f"{role}@example.com")).one()
+        assert user.id is not None
+        return user.id
+
+
+def test_assign_an_answer_show_it_filter_by_it_and_audit_it(site: Site) -> None:
+    row = site.answers(status="needs_review")[2]
+    answer, editor = row["answer"], site.clients["editor"]
+    headers = {"X-CSRF-Token": site.csrf["editor"]}
+    url = f"/api/v1/answers/{answer['id']}/assignee"
+    assigned = editor.put(url, headers=headers, json={"assignee_id": _user_id(site, "editor"),
+                                                      "version": answer["version"]})
+    assert assigned.status_code == 200, assigned.text
+    assert assigned.json()["assigned_to"] == _user_id(site, "editor")
+    mine = site.answers(assigned="me")  # as the viewer: nothing is assigned to them
+    assert mine == []
+    listed = editor.get(f"/api/v1/questionnaires/{site.questionnaire_id}/answers",
+                        params={"assigned": "me"}).json()
+    assert [r["answer"]["id"] for r in listed] == [answer["id"]]
+    assert listed[0]["answer"]["assignee"] == "editor@example.com"
+    review = f"/questionnaires/{site.questionnaire_id}/review"
+    page = editor.get(review, params={"assigned": "me"}).text
+    assert page.count('class="question card"') == 1 and "assigned to editor@example.com" in page
+    assert "assigned to editor@example.com" in site.clients["viewer"].get(review).text
+    stale = editor.put(url, headers=headers, json={"assignee_id": None,
+                                                   "version": answer["version"]})
+    assert stale.status_code == 409
+    viewer_id = _user_id(site, "viewer")
+    refused = editor.put(url, headers=headers, json={"assignee_id": viewer_id,
+                                                     "version": answer["version"] + 1})
+    assert refused.status_code == 422 and "cannot edit answers" in refused.json()["detail"]
+    form = editor.post(f"/answers/{answer['id']}/assign", follow_redirects=False, data={
+        "csrf_token": site.csrf["editor"], "version": answer["version"] + 1, "assignee": "",
+        "next": review})
+    assert form.status_code == 303 and form.headers["location"] == f"{review}#answer-{answer['id']}"
+    assert editor.get(f"/api/v1/questionnaires/{site.questionnaire_id}/answers",
+                      params={"assigned": "me"}).json() == []
+    audit = site.clients["admin"].get("/api/v1/audit").json()
+    changes = [(e["before"]["assigned_to"], e["after"]["assigned_to"]) for e in audit
+               if e["action"] == "answer.assign" and e["target"] == f"answer:{answer['id']}"]
+    assert changes == [(_user_id(site, "editor"), None), (None, _user_id(site, "editor"))]
+    assert site.clients["viewer"].get(
+        f"/api/v1/questionnaires/{site.questionnaire_id}/answers",
+        params={"assigned": "someone"}).status_code == 422
+
+
 def test_missing_things_are_404(site: Site) -> None:
     viewer = site.clients["viewer"]
     assert viewer.get("/questionnaires/999999").status_code == 404
@@ -484,6 +629,42 @@ def test_knowledge_base_page_and_api(site: Site) -> None:
     assert {e["state"] for e in data["evidence"]} <= {"expired", "expiring", "current"}
     assert data["evidence"] and data["evidence"][0]["id"] in page
     assert data["facts"] and next(iter(data["facts"])).replace("_", " ") in page
+
+
+def test_an_approved_answer_saved_to_the_library_is_listed_and_reused(site: Site) -> None:
+    editor, headers = site.clients["editor"], {"X-CSRF-Token": site.csrf["editor"]}
+    rows = [r for r in site.answers() if r["answer"]["basis"] == "control"
+            and r["answer"]["value"] == "Yes"]
+    row = rows[-1]
+    answer = row["answer"]
+    if answer["status"] != "approved":  # earlier tests may have approved it in bulk
+        not_yet = editor.post(f"/api/v1/answers/{answer['id']}/library", headers=headers)
+        assert not_yet.status_code == 422 and "approved" in not_yet.json()["detail"]
+        assert editor.post(f"/api/v1/answers/{answer['id']}/approve", headers=headers,
+                           json={"version": answer["version"]}).status_code == 200
+    knowledge = site.app.state.knowledge
+    matcher = knowledge.matcher()
+    saved = editor.post(f"/answers/{answer['id']}/library", follow_redirects=False,
+                        data={"csrf_token": site.csrf["editor"], "next": "/"})
+    assert saved.status_code == 303
+    cited = [c["id"] for c in answer["citations"] if c["kind"] == "control"]
+    entry = {"question": row["question"]["text"], "answer": "Yes", "controls": cited}
+    assert cited and entry in site.clients["viewer"].get("/api/v1/knowledge").json()[
+        "answer_library"]
+    assert row["question"]["text"] in site.clients["viewer"].get("/knowledge").text
+    assert knowledge.matcher() is not matcher  # rebuilt over the new library
+    again = editor.post(f"/api/v1/answers/{answer['id']}/library", headers=headers)
+    assert again.status_code == 422 and "already" in again.json()["detail"]
+    created = editor.post("/api/v1/questionnaires", headers=headers, files={"file": (
+        "library.csv", f'ID,Question,Answer\n1,"{row["question"]["text"]}",\n'.encode())},
+        data={"prospect": "Library Co"}).json()
+    reused = editor.get(f"/api/v1/questionnaires/{wait_for_answers(editor, created['id'])['id']}"
+                        "/answers").json()[0]["answer"]
+    assert reused["basis"] == "library" and reused["value"] == "Yes"
+    assert {c["id"] for c in reused["citations"] if c["kind"] == "control"} == set(cited)
+    audit = site.clients["admin"].get("/api/v1/audit").json()
+    assert any(e["action"] == "library.add" and e["after"]["answer"] == answer["id"]
+               for e in audit)
 
 
 # -- export ------------------------------------------------------------------------------------

@@ -16,7 +16,7 @@ from service.ingest import parse
 from service.settings import REPO_ROOT
 from service.web.auth import AuthError, Principal, create_user
 from service.web.database import open_database
-from service.web.mapping import column_mapping
+from service.web.mapping import apply_overrides, column_mapping, read_cells, template_fingerprint
 from service.web.models import AnswerRecord, AuditEvent, Job, QuestionRecord
 from service.web.questionnaires import (
     Deal,
@@ -47,6 +47,32 @@ def test_column_mapping_of_a_spreadsheet_and_a_csv() -> None:
     assert sheet.samples[0] == "Legal name of your company"
     [rows] = column_mapping(parse(CSV, "q.csv"))
     assert rows.part == "rows" and rows.answer_column == "column 3"
+
+
+def test_a_spreadsheet_correction_re_reads_the_rows_from_the_chosen_columns() -> None:
+    questionnaire = parse(SAMPLE)
+    cells = read_cells(SAMPLE, "xlsx")
+    part = "sheet 'Vendor Response'"
+    corrected = apply_overrides(questionnaire, cells,
+                                {part: {"question": "B", "answer": "D", "comment": None}})
+    before, after = questionnaire.questions[0], corrected.questions[0]
+    row = before.answer_location.cell[1:]  # type: ignore[index]
+    assert after.text == before.text and after.ref == before.ref
+    assert after.answer_location.cell == f"D{row}" and after.comment_location is None
+    [sheet] = column_mapping(corrected)
+    assert (sheet.answer_column, sheet.comment_column) == ("column D", None)
+
+
+def test_the_template_fingerprint_ignores_the_rows_but_not_the_headers(tmp_path: Path) -> None:
+    def fingerprint(data: bytes) -> str | None:
+        path = tmp_path / "q.csv"
+        path.write_bytes(data)
+        return template_fingerprint(parse(data, "q.csv"), read_cells(path, "csv"))
+
+    other_rows = CSV.replace(b"Do you use MFA?", b"Do you back up daily?")
+    assert fingerprint(CSV) == fingerprint(other_rows) is not None
+    assert fingerprint(CSV) != fingerprint(CSV.replace(b"Comment", b"Notes"))
+    assert template_fingerprint(parse(SAMPLE), {}) != fingerprint(CSV)
 
 
 def test_deal_from_form() -> None:

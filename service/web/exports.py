@@ -22,7 +22,6 @@ from starlette.responses import FileResponse
 from service.answering import Answer, AnsweredQuestion, AnsweredQuestionnaire, Citation
 from service.answering.engine import AnswerStatus, Basis, collect_gaps
 from service.export import ExportError, export_filled, filled_path
-from service.ingest import parse
 from service.matching.matcher import ControlMatch, QuestionMatch
 from service.matching.understanding import understand
 
@@ -30,7 +29,7 @@ from . import audit
 from .auth import Principal
 from .knowledge import Knowledge
 from .models import AnswerRecord, QuestionnaireRecord, QuestionRecord
-from .questionnaires import InvalidInput
+from .questionnaires import InvalidInput, load_questionnaire
 
 EXPORTS = "exports"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -60,7 +59,7 @@ def reviewed_answers(
     ).all()
     if not pairs:  # answers are stored all at once when answering finishes
         raise InvalidInput("the answers are not ready yet: wait for answering to finish")
-    questionnaire = parse(data_dir / record.file_path, record.filename)
+    questionnaire = load_questionnaire(data_dir, record)
     refs = [question.ref for question, _ in pairs]
     if [q.ref for q in questionnaire.questions] != refs:  # the reader changed since upload
         raise ExportError(f"{record.filename} no longer reads as it did at upload: "

@@ -13,15 +13,15 @@ from datetime import date
 from pathlib import Path
 
 from sqlalchemy import Engine
-from sqlmodel import Session, col, select, update
+from sqlmodel import Session, col, delete, select, update
 
 from service.answering.engine import answer_questionnaire
 from service.answering.report import to_json_dict
-from service.ingest import parse
 
 from . import audit
 from .knowledge import Knowledge
 from .models import AnswerRecord, Job, QuestionnaireRecord, QuestionRecord, utcnow
+from .questionnaires import load_questionnaire
 
 log = logging.getLogger(__name__)
 POLL_SECONDS = 1.0
@@ -116,14 +116,18 @@ class JobWorker:
                 select(QuestionRecord).where(QuestionRecord.questionnaire_id == record.id)
                 .order_by(col(QuestionRecord.position))
             ).all()
-            questionnaire = parse(self.data_dir / record.file_path, record.filename)
-        kb, company = self.knowledge.kb, self.knowledge.company
+            questionnaire = load_questionnaire(self.data_dir, record)
+        matcher = self.knowledge.matcher()
+        kb, company = matcher.kb, matcher.company  # the library this matcher indexed
         answered = answer_questionnaire(
-            questionnaire, kb, company, self.knowledge.matcher(), date.today(),
+            questionnaire, kb, company, matcher, date.today(),
             progress=lambda done, total: self._progress(job_id, done, total),
         )
         report = to_json_dict(answered, kb)["questions"]
         with Session(self.engine) as session:
+            # a re-run (after a column correction) replaces the unreviewed answers it drafted
+            session.exec(delete(AnswerRecord).where(
+                col(AnswerRecord.questionnaire_id) == record.id))
             for question, item, shown in zip(questions, answered.answers, report, strict=True):
                 assert question.id is not None and question.ref == item.question.ref
                 session.add(AnswerRecord(

@@ -4,16 +4,18 @@ run, read back from it, and shown per domain with effective status and evidence.
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine
+from sqlmodel import Session, col, select
 
 from service.answering.engine import FRAMEWORKS
 from service.controls import (
     SAMPLE_PROFILE,
+    ApprovedAnswer,
     CompanyProfile,
     Control,
     ControlAssessment,
@@ -25,7 +27,10 @@ from service.controls import (
 )
 from service.controls.db import read_company, read_knowledge_base, save_company, save_knowledge_base
 from service.controls.status import EXPIRY_WARNING_WINDOW
+from service.matching.embedder import Embedder
 from service.matching.matcher import Matcher
+
+from .models import LibraryAnswer
 
 SAMPLE_COMPANY_KEY = SAMPLE_PROFILE.stem
 
@@ -44,7 +49,9 @@ class Knowledge:
     """The KB and company read from the database, and the one Matcher built over them.
 
     The embedding model takes seconds to load, so the Matcher is built on first use (the first
-    answering job), once per process, and shared by later jobs.
+    answering job), once per process, and shared by later jobs. The company's answer library is
+    the profile's own plus the answers people saved (`LibraryAnswer`); saving one calls
+    `reload_library`, and the next job gets a Matcher indexing it (same embedding model).
     """
 
     def __init__(self, engine: Engine, company_key: str, cache_dir: Path) -> None:
@@ -52,16 +59,38 @@ class Knowledge:
         company = read_company(engine, company_key)
         if company is None:
             raise LookupError(f"company {company_key!r} is not in the database")
-        self.company: CompanyProfile = company
+        self._engine = engine
+        self._profile = company
         self._cache_dir = cache_dir
         self._matcher: Matcher | None = None
+        self._embedder: Embedder | None = None
         self._lock = threading.Lock()
+        self.company: CompanyProfile = self._with_saved_answers()
 
     def matcher(self) -> Matcher:
+        """Answer with `matcher().company`: the profile this Matcher indexed."""
         with self._lock:
             if self._matcher is None:
-                self._matcher = Matcher(self.kb, self.company, cache_dir=self._cache_dir)
+                self._matcher = Matcher(self.kb, self.company, embedder=self._embedder,
+                                        cache_dir=self._cache_dir)
+                self._embedder = self._matcher.embedder
             return self._matcher
+
+    def reload_library(self) -> None:
+        with self._lock:
+            self.company = self._with_saved_answers()
+            self._matcher = None
+
+    def _with_saved_answers(self) -> CompanyProfile:
+        with Session(self._engine) as session:
+            saved = session.exec(
+                select(LibraryAnswer).where(LibraryAnswer.company_key == self._profile.key)
+                .order_by(col(LibraryAnswer.id))
+            ).all()
+        # appended after the profile's own entries: the library index a match names stays put
+        return replace(self._profile, answer_library=self._profile.answer_library + tuple(
+            ApprovedAnswer(entry.question, entry.answer, tuple(entry.controls))
+            for entry in saved))
 
 
 @dataclass(frozen=True)
@@ -130,4 +159,8 @@ def knowledge_dict(knowledge: Knowledge, on: date) -> dict[str, Any]:
             for v in evidence_states(knowledge.company, on)
         ],
         "facts": {f.key: fact_value(f.value) for f in knowledge.company.facts.values()},
+        "answer_library": [
+            {"question": a.question, "answer": a.answer, "controls": list(a.controls)}
+            for a in knowledge.company.answer_library
+        ],
     }

@@ -53,6 +53,11 @@ class QuestionnaireRecord(SQLModel, table=True):
     file_sha256: str = Field(index=True)
     format: str
     mapping: list[dict[str, Any]] = _json()  # the column preview per sheet/table
+    # sheet/table layout identity (service.web.corrections): a correction made for one file
+    # of a template is re-applied to the next file of that template
+    template_fingerprint: str | None = Field(default=None, index=True)
+    # part -> {"question", "answer", "comment"} columns a person set; None: as ingest found them
+    column_overrides: dict[str, Any] | None = _json(nullable=True)
     notices: list[str] = _json()
     uploaded_by: int = Field(foreign_key="app_user.id")
     created_at: datetime = Field(default_factory=utcnow)
@@ -85,6 +90,7 @@ class AnswerRecord(SQLModel, table=True):
     matches: list[dict[str, Any]] = _json()  # top controls with framework refs
     citations: list[dict[str, str]] = _json()
     version: int = 1  # bumped on every change; a write naming an older version is refused
+    assigned_to: int | None = Field(default=None, foreign_key="app_user.id", index=True)
     updated_by: int | None = Field(default=None, foreign_key="app_user.id")
     updated_at: datetime = Field(default_factory=utcnow)
 
@@ -112,6 +118,30 @@ class Job(SQLModel, table=True):
     finished_at: datetime | None = None
 
 
+class TemplateMapping(SQLModel, table=True):
+    """The latest column correction for a questionnaire template, by its fingerprint."""
+
+    __tablename__ = "template_mapping"
+    fingerprint: str = Field(primary_key=True)
+    column_overrides: dict[str, Any] = _json()
+    updated_by: int = Field(foreign_key="app_user.id")
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class LibraryAnswer(SQLModel, table=True):
+    """An approved answer saved for reuse: added to the company's answer library, which the
+    matcher indexes, with the controls that must still back a reused "Yes"."""
+
+    __tablename__ = "library_answer"
+    id: int | None = Field(default=None, primary_key=True)
+    company_key: str = Field(index=True)
+    question: str
+    answer: str
+    controls: list[str] = _json()
+    created_by: int = Field(foreign_key="app_user.id")
+    created_at: datetime = Field(default_factory=utcnow)
+
+
 class AuditEvent(SQLModel, table=True):
     __tablename__ = "audit_event"
     id: int | None = Field(default=None, primary_key=True)
@@ -126,6 +156,6 @@ class AuditEvent(SQLModel, table=True):
 
 WEB_TABLES = (
     User, LoginSession, QuestionnaireRecord, QuestionRecord, AnswerRecord, ReviewComment, Job,
-    AuditEvent,
+    AuditEvent, TemplateMapping, LibraryAnswer,
 )
 WEB_TABLE_NAMES = frozenset(table.__tablename__ for table in WEB_TABLES)

@@ -12,18 +12,20 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from service.answering.engine import FRAMEWORKS, Thresholds
-from service.ingest import parse
+from service.ingest import Questionnaire, parse
 
 from . import audit
 from .auth import Principal
-from .mapping import column_mapping
+from .mapping import apply_overrides, column_mapping, read_cells, template_fingerprint
 from .models import (
     ANSWER_STATUSES,
+    ROLES,
     AnswerRecord,
     Job,
     QuestionnaireRecord,
     QuestionRecord,
     ReviewComment,
+    TemplateMapping,
     User,
 )
 
@@ -89,15 +91,26 @@ def store_upload(data_dir: Path, data: bytes, filename: str) -> tuple[str, str]:
 def create_questionnaire(
     session: Session, data_dir: Path, actor: Principal, data: bytes, filename: str, deal: Deal
 ) -> QuestionnaireRecord:
-    """Ingest the file (raises IngestError), store it and its questions, queue the answering."""
+    """Ingest the file (raises IngestError), store it and its questions, queue the answering.
+
+    A column correction saved for the file's template is applied before anything is stored.
+    """
     questionnaire = parse(data, filename)
     relative, digest = store_upload(data_dir, data, filename)
+    cells = read_cells(data_dir / relative, questionnaire.format)
+    fingerprint = template_fingerprint(questionnaire, cells)
+    overrides = _template_overrides(session, fingerprint, questionnaire)
+    if overrides:
+        questionnaire = apply_overrides(questionnaire, cells, overrides)
+        questionnaire.notices.append(
+            "the column mapping corrected for an earlier file of this template was applied")
     record = QuestionnaireRecord(
         prospect=deal.prospect, deal_value=deal.deal_value, due_date=deal.due_date,
         frameworks=list(deal.frameworks), filename=filename, file_path=relative,
         file_sha256=digest, format=questionnaire.format,
         mapping=[part.to_dict() for part in column_mapping(questionnaire)],
         notices=list(questionnaire.notices), uploaded_by=actor.user_id,
+        template_fingerprint=fingerprint, column_overrides=overrides,
     )
     session.add(record)
     session.flush()
@@ -116,6 +129,28 @@ def create_questionnaire(
     session.commit()
     session.refresh(record)
     return record
+
+
+def _template_overrides(
+    session: Session, fingerprint: str | None, questionnaire: Questionnaire
+) -> dict[str, Any] | None:
+    """The saved correction of the template's parts this file has, or None."""
+    saved = session.get(TemplateMapping, fingerprint) if fingerprint else None
+    if saved is None:
+        return None
+    parts = {item.part for item in column_mapping(questionnaire)}
+    kept = {part: choice for part, choice in saved.column_overrides.items() if part in parts}
+    return kept or None
+
+
+def load_questionnaire(data_dir: Path, record: QuestionnaireRecord) -> Questionnaire:
+    """The stored original read as at upload, with the record's column corrections applied:
+    what answering and exports work from."""
+    path = data_dir / record.file_path
+    questionnaire = parse(path, record.filename)
+    if not record.column_overrides:
+        return questionnaire
+    return apply_overrides(questionnaire, read_cells(path, record.format), record.column_overrides)
 
 
 def confidence_band(confidence: float) -> str:
@@ -174,6 +209,7 @@ def questionnaire_dict(record: QuestionnaireRecord, state: Progress) -> dict[str
         "due_date": record.due_date.isoformat() if record.due_date else None,
         "frameworks": record.frameworks, "filename": record.filename, "format": record.format,
         "sha256": record.file_sha256, "mapping": record.mapping, "notices": record.notices,
+        "column_overrides": record.column_overrides,
         "created_at": record.created_at.isoformat(), "progress": state.to_dict(),
     }
 
@@ -192,6 +228,7 @@ class ReviewFilters:
     band: str = ""
     gap: str = ""  # "yes" | "no" | ""
     section: str = ""
+    assigned_to: int | None = None  # only the answers assigned to this user
 
     def validate(self) -> ReviewFilters:
         if self.status and self.status not in ANSWER_STATUSES:
@@ -203,11 +240,19 @@ class ReviewFilters:
         return self
 
 
+def assignee_filter(assigned: str, me: Principal) -> int | None:
+    """The `assigned` query parameter: "me" keeps the answers assigned to the signed-in user."""
+    if assigned not in ("", "me"):
+        raise InvalidInput("assigned is 'me' or empty")
+    return me.user_id if assigned == "me" else None
+
+
 @dataclass
 class ReviewRow:
     question: QuestionRecord
     answer: AnswerRecord | None
     comments: list[tuple[ReviewComment, str]] = field(default_factory=list)  # with author
+    assignee: str | None = None  # the assigned user's email
 
     @property
     def band(self) -> str:
@@ -221,7 +266,7 @@ class ReviewRow:
                          "options": question.options},
             "answer": None if answer is None else {
                 **answer_dict(answer), "band": self.band, "matches": answer.matches,
-                "citations": answer.citations,
+                "citations": answer.citations, "assignee": self.assignee,
             },
             "comments": [{"author": author, "text": c.text, "at": c.created_at.isoformat()}
                          for c, author in self.comments],
@@ -232,7 +277,8 @@ def answer_dict(answer: AnswerRecord) -> dict[str, Any]:
     """The fields a reviewer changes, with the version a change must name."""
     return {"id": answer.id, "value": answer.value, "comment": answer.comment,
             "status": answer.status, "confidence": round(answer.confidence, 3),
-            "basis": answer.basis, "gap_control": answer.gap_control, "version": answer.version}
+            "basis": answer.basis, "gap_control": answer.gap_control,
+            "assigned_to": answer.assigned_to, "version": answer.version}
 
 
 def review_rows(session: Session, questionnaire_id: int, filters: ReviewFilters) -> list[ReviewRow]:
@@ -254,7 +300,24 @@ def review_rows(session: Session, questionnaire_id: int, filters: ReviewFilters)
         ).all()
         for comment, author in comments:
             by_answer[comment.answer_id].comments.append((comment, author))
+    assigned = {row.answer.assigned_to for row in rows if row.answer and row.answer.assigned_to}
+    if assigned:
+        emails = dict(session.exec(
+            select(User.id, User.email).where(col(User.id).in_(list(assigned)))).all())
+        for row in rows:
+            if row.answer and row.answer.assigned_to:
+                row.assignee = emails.get(row.answer.assigned_to)
     return rows
+
+
+def assignable_users(session: Session) -> list[User]:
+    """Who an answer can be assigned to: the users who can edit it."""
+    users = session.exec(select(User).order_by(col(User.email))).all()
+    return [user for user in users if can_edit_answers(user)]
+
+
+def can_edit_answers(user: User) -> bool:
+    return ROLES.index(user.role) >= ROLES.index("editor")
 
 
 def sections(session: Session, questionnaire_id: int) -> list[str]:
@@ -268,12 +331,13 @@ def sections(session: Session, questionnaire_id: int) -> list[str]:
 def _passes(filters: ReviewFilters, question: QuestionRecord, answer: AnswerRecord | None) -> bool:
     if filters.section and question.section != filters.section:
         return False
-    if not (filters.status or filters.band or filters.gap):
+    if not (filters.status or filters.band or filters.gap or filters.assigned_to):
         return True
     if answer is None:
         return False
     return (
-        (not filters.status or answer.status == filters.status)
+        (not filters.assigned_to or answer.assigned_to == filters.assigned_to)
+        and (not filters.status or answer.status == filters.status)
         and (not filters.band or confidence_band(answer.confidence) == filters.band)
         and (not filters.gap or (answer.gap_control is not None) == (filters.gap == "yes"))
     )

@@ -9,8 +9,9 @@ from sqlmodel import Session, col, select, update
 
 from . import audit
 from .auth import Principal
-from .models import AnswerRecord, ReviewComment, utcnow
-from .questionnaires import InvalidInput, answer_dict, confidence_band
+from .knowledge import Knowledge
+from .models import AnswerRecord, LibraryAnswer, QuestionRecord, ReviewComment, User, utcnow
+from .questionnaires import InvalidInput, answer_dict, can_edit_answers, confidence_band
 
 MAX_TEXT = 10_000
 
@@ -43,6 +44,20 @@ def approve_answer(
     if not answer.value.strip():
         raise InvalidInput("an empty answer cannot be approved: write the answer first")
     return _change(session, actor, answer_id, version, "answer.approve", {"status": "approved"})
+
+
+def assign_answer(
+    session: Session, actor: Principal, answer_id: int, assignee_id: int | None, version: int
+) -> AnswerRecord:
+    """Make `assignee_id` (an editor or admin; None: nobody) responsible for the answer."""
+    if assignee_id is not None:
+        assignee = session.get(User, assignee_id)
+        if assignee is None:
+            raise InvalidInput(f"no user {assignee_id}")
+        if not can_edit_answers(assignee):
+            raise InvalidInput(f"{assignee.email} cannot edit answers: assign an editor or admin")
+    return _change(session, actor, answer_id, version, "answer.assign",
+                   {"assigned_to": assignee_id})
 
 
 def approve_high_confidence(session: Session, actor: Principal, questionnaire_id: int) -> int:
@@ -78,6 +93,35 @@ def add_comment(session: Session, actor: Principal, answer_id: int, text: str) -
     session.commit()
     session.refresh(comment)
     return comment
+
+
+def save_to_library(
+    session: Session, knowledge: Knowledge, actor: Principal, answer_id: int
+) -> LibraryAnswer:
+    """Keep an approved answer for reuse on near-identical questions, with the controls it
+    cited: a reused "Yes" still needs them implemented with current evidence."""
+    answer = _get(session, answer_id)
+    if answer.status != "approved":
+        raise InvalidInput("only an approved answer can be saved to the answer library")
+    question = session.get(QuestionRecord, answer.question_id)
+    assert question is not None
+    asked = " ".join(question.text.split()).lower()
+    if any(" ".join(kept.question.split()).lower() == asked
+           for kept in knowledge.company.answer_library):
+        raise InvalidInput("the answer library already has an answer to this question")
+    entry = LibraryAnswer(
+        company_key=knowledge.company.key, question=question.text, answer=answer.value,
+        controls=[c["id"] for c in answer.citations if c["kind"] == "control"],
+        created_by=actor.user_id)
+    session.add(entry)
+    session.flush()
+    audit.record(session, actor, "library.add", f"library:{entry.id}", None,
+                 {"answer": answer_id, "question": entry.question, "value": entry.answer,
+                  "controls": entry.controls})
+    session.commit()
+    session.refresh(entry)
+    knowledge.reload_library()
+    return entry
 
 
 def _change(

@@ -5,14 +5,14 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel
 from sqlmodel import Session
 
 from ..auth import Principal
 from ..deps import db, require
 from ..questionnaires import answer_dict
-from ..review import add_comment, approve_answer, edit_answer
+from ..review import add_comment, approve_answer, assign_answer, edit_answer, save_to_library
 
 router = APIRouter(prefix="/api/v1/answers", tags=["answers"])
 Editor = Annotated[Principal, Depends(require("editor"))]
@@ -27,6 +27,11 @@ class AnswerEdit(BaseModel):
 
 
 class Approval(BaseModel):
+    version: int
+
+
+class Assignment(BaseModel):
+    assignee_id: int | None  # null: nobody
     version: int
 
 
@@ -50,3 +55,20 @@ def comment(answer_id: int, new: NewComment, me: Editor, session: Db) -> dict[st
     added = add_comment(session, me, answer_id, new.text)
     return {"id": added.id, "author": me.email, "text": added.text,
             "at": added.created_at.isoformat()}
+
+
+@router.put("/{answer_id}/assignee", summary="Assign an answer to an editor or admin (or nobody)",
+            responses=CONFLICT)
+def assign(answer_id: int, assignment: Assignment, me: Editor, session: Db) -> dict[str, Any]:
+    return answer_dict(assign_answer(session, me, answer_id, assignment.assignee_id,
+                                     assignment.version))
+
+
+@router.post("/{answer_id}/library", status_code=201,
+             summary="Save an approved answer to the answer library for reuse")
+def keep_in_library(
+    answer_id: int, request: Request, me: Editor, session: Db
+) -> dict[str, Any]:
+    entry = save_to_library(session, request.app.state.knowledge, me, answer_id)
+    return {"id": entry.id, "question": entry.question, "answer": entry.answer,
+            "controls": entry.controls}

@@ -5,13 +5,16 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
+from pydantic import BaseModel
 from sqlmodel import Session
 
 from ..auth import Principal
+from ..corrections import column_choice, correct_columns
 from ..deps import db, require
 from ..models import Job
 from ..questionnaires import (
     ReviewFilters,
+    assignee_filter,
     create_questionnaire,
     deal_from_form,
     job_dict,
@@ -67,23 +70,52 @@ def one(questionnaire_id: int, _me: Viewer, session: Db) -> dict[str, Any]:
     return questionnaire_dict(record, progress(session, questionnaire_id))
 
 
+class MappingCorrection(BaseModel):
+    part: str  # as listed in the questionnaire's `mapping`, e.g. "sheet 'Vendor Response'"
+    question_column: str
+    answer_column: str
+    comment_column: str = ""  # empty: the part has no comment column
+
+
+@router.put(
+    "/questionnaires/{questionnaire_id}/mapping",
+    summary="Correct one part's question / answer / comment columns (spreadsheets and CSV)",
+    description="Columns are letters in a sheet (`C`), numbers in a CSV (`3`). The questions "
+    "are re-read from those columns and answered again; the correction is remembered for "
+    "later files of the same template. Refused (422) once answers were edited, approved or "
+    "commented on, and while answering runs.",
+)
+def correct_mapping(
+    questionnaire_id: int, correction: MappingCorrection, request: Request, me: Editor,
+    session: Db,
+) -> dict[str, Any]:
+    record = get_questionnaire(session, questionnaire_id)
+    choice = column_choice(correction.part, correction.question_column,
+                           correction.answer_column, correction.comment_column)
+    record = correct_columns(session, request.app.state.settings.data_dir, me, record,
+                             correction.part, choice)
+    request.app.state.worker.wake()
+    return questionnaire_dict(record, progress(session, questionnaire_id))
+
+
 @router.get(
     "/questionnaires/{questionnaire_id}/answers",
     summary="Every question with its answer, matched controls, framework refs and citations",
     description="Filters: `status` (needs_review, auto, edited, approved), `band` (high, "
-    "medium, low), `gap` (yes, no), `section`.",
+    "medium, low), `gap` (yes, no), `section`, `assigned` (me).",
 )
 def answers(
     questionnaire_id: int,
-    _me: Viewer,
+    me: Viewer,
     session: Db,
     status: str = "",
     band: str = "",
     gap: str = "",
     section: str = "",
+    assigned: str = "",
 ) -> list[dict[str, Any]]:
     get_questionnaire(session, questionnaire_id)
-    filters = ReviewFilters(status, band, gap, section).validate()
+    filters = ReviewFilters(status, band, gap, section, assignee_filter(assigned, me)).validate()
     return [row.to_dict() for row in review_rows(session, questionnaire_id, filters)]
 
 

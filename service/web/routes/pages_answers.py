@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Form, Response
+from fastapi import APIRouter, Depends, Form, Request, Response
 from fastapi.responses import RedirectResponse
 from sqlmodel import Session
 
 from ..auth import Principal
 from ..deps import db, require, safe_next
-from ..review import add_comment, approve_answer, edit_answer
+from ..questionnaires import InvalidInput
+from ..review import add_comment, approve_answer, assign_answer, edit_answer, save_to_library
 
 router = APIRouter(include_in_schema=False)
 Editor = Annotated[Principal, Depends(require("editor"))]
@@ -56,4 +57,31 @@ def comment(
     next: Annotated[str, Form()] = "/",
 ) -> Response:
     add_comment(session, me, answer_id, text)
+    return _back(next, answer_id)
+
+
+@router.post("/answers/{answer_id}/assign")
+def assign(
+    answer_id: int,
+    me: Editor,
+    session: Db,
+    version: Annotated[int, Form()],
+    assignee: Annotated[str, Form()] = "",  # a user id; empty: nobody
+    next: Annotated[str, Form()] = "/",
+) -> Response:
+    if assignee and not assignee.isdigit():
+        raise InvalidInput(f"assignee {assignee!r} is not a user id")
+    assign_answer(session, me, answer_id, int(assignee) if assignee else None, version)
+    return _back(next, answer_id)
+
+
+@router.post("/answers/{answer_id}/library")
+def keep_in_library(
+    request: Request,
+    answer_id: int,
+    me: Editor,
+    session: Db,
+    next: Annotated[str, Form()] = "/",
+) -> Response:
+    save_to_library(session, request.app.state.knowledge, me, answer_id)
     return _back(next, answer_id)

@@ -12,12 +12,16 @@ from service.answering.engine import FRAMEWORKS
 from service.ingest import IngestError
 
 from ..auth import Principal
+from ..corrections import column_choice, correct_columns
 from ..deps import db, render, require, safe_next
+from ..mapping import CORRECTABLE_FORMATS
 from ..models import ANSWER_STATUSES, QuestionnaireRecord
 from ..questionnaires import (
     CONFIDENCE_BANDS,
     InvalidInput,
     ReviewFilters,
+    assignable_users,
+    assignee_filter,
     create_questionnaire,
     deal_from_form,
     list_questionnaires,
@@ -81,7 +85,26 @@ def questionnaire_page(
 ) -> Response:
     record = get_questionnaire(session, questionnaire_id)
     return render(request, "questionnaire.html", me, record=record,
-                  state=progress(session, questionnaire_id), statuses=ANSWER_STATUSES)
+                  state=progress(session, questionnaire_id), statuses=ANSWER_STATUSES,
+                  correctable=record.format in CORRECTABLE_FORMATS)
+
+
+@router.post("/questionnaires/{questionnaire_id}/mapping")
+def correct_mapping(
+    request: Request,
+    questionnaire_id: int,
+    me: Editor,
+    session: Db,
+    part: Annotated[str, Form()],
+    question_column: Annotated[str, Form()] = "",
+    answer_column: Annotated[str, Form()] = "",
+    comment_column: Annotated[str, Form()] = "",
+) -> Response:
+    record = get_questionnaire(session, questionnaire_id)
+    choice = column_choice(part, question_column, answer_column, comment_column)
+    correct_columns(session, request.app.state.settings.data_dir, me, record, part, choice)
+    request.app.state.worker.wake()
+    return RedirectResponse(f"/questionnaires/{questionnaire_id}", status_code=303)
 
 
 @router.get("/questionnaires/{questionnaire_id}/review")
@@ -94,11 +117,14 @@ def review_page(
     band: str = "",
     gap: str = "",
     section: str = "",
+    assigned: str = "",
 ) -> Response:
     record = get_questionnaire(session, questionnaire_id)
-    filters = ReviewFilters(status, band, gap, section).validate()
+    filters = ReviewFilters(status, band, gap, section,
+                            assignee_filter(assigned, me)).validate()
     return render(
         request, "review.html", me, record=record, filters=filters,
+        assignable=assignable_users(session),
         rows=review_rows(session, questionnaire_id, filters),
         state=progress(session, questionnaire_id), sections=sections(session, questionnaire_id),
         statuses=ANSWER_STATUSES, bands=CONFIDENCE_BANDS, here=str(request.url.path) + (
