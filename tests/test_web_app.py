@@ -4,6 +4,7 @@ answered once per test session)."""
 
 from __future__ import annotations
 
+import csv
 import io
 import re
 import time
@@ -92,7 +93,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
 # -- every route, every role ------------------------------------------------------------------
 
 # (method, path, the least role allowed); {q}, {j}, {a} are filled in from the sample, {k}
-# is an export kind.
+# is an export kind, {c} and {e} a control and an evidence item of the sample company.
 READS = [
     ("GET", "/", "viewer"),
     ("GET", "/upload", "editor"),
@@ -133,6 +134,10 @@ WRITES = [
     ("PATCH", "/api/v1/answers/{a}", "editor"),
     ("POST", "/api/v1/answers/{a}/approve", "editor"),
     ("POST", "/api/v1/answers/{a}/comments", "editor"),
+    ("POST", "/knowledge/controls/{c}", "admin"),
+    ("POST", "/knowledge/evidence/{e}", "admin"),
+    ("PUT", "/api/v1/knowledge/controls/{c}", "admin"),
+    ("PUT", "/api/v1/knowledge/evidence/{e}", "admin"),
     ("POST", "/logout", "viewer"),
     ("DELETE", "/api/v1/session", "viewer"),
 ]
@@ -142,7 +147,9 @@ PUBLIC = [("GET", "/login"), ("POST", "/login"), ("POST", "/api/v1/session"),
 
 def _path(site: Site, template: str) -> str:
     answer_id = site.answers()[0]["answer"]["id"]
-    return template.format(q=site.questionnaire_id, j=site.job_id, a=answer_id, k="filled")
+    company = site.app.state.knowledge.company
+    return template.format(q=site.questionnaire_id, j=site.job_id, a=answer_id, k="filled",
+                           c=next(iter(company.control_states)), e=next(iter(company.evidence)))
 
 
 def _route_key(method: str, path: str) -> tuple[str, str]:
@@ -791,6 +798,159 @@ def test_roadmap_downloads(site: Site) -> None:
     memo = editor.get("/roadmap/memo.docx")
     assert memo.status_code == 200 and ".docx" in memo.headers["content-disposition"]
     assert any(p.text.strip() for p in Document(io.BytesIO(memo.content)).paragraphs)
+
+
+# -- knowledge-base editing (changes the shared site's knowledge: restored at the end) ----------
+
+def _wait_for_jobs(site: Site, job_ids: list[int]) -> None:
+    deadline = time.monotonic() + ANSWER_TIMEOUT
+    for job_id in job_ids:
+        while (job := site.clients["viewer"].get(f"/api/v1/jobs/{job_id}").json())[
+                "status"] in ("pending", "running"):
+            assert time.monotonic() < deadline, f"refresh did not finish: {job}"
+            time.sleep(0.3)
+        assert job["status"] == "done", job
+
+
+def _answer(site: Site, answer_id: int) -> dict[str, Any]:
+    for record in site.clients["viewer"].get("/api/v1/questionnaires").json():
+        for row in site.clients["viewer"].get(
+                f"/api/v1/questionnaires/{record['id']}/answers").json():
+            if row["answer"]["id"] == answer_id:
+                return row
+    raise AssertionError(f"no answer {answer_id}")
+
+
+def test_a_control_downgrade_recomputes_automatic_answers_and_flags_reviewed_ones(
+    site: Site,
+) -> None:
+    admin, headers = site.clients["admin"], {"X-CSRF-Token": site.csrf["admin"]}
+    editor, editor_headers = site.clients["editor"], {"X-CSRF-Token": site.csrf["editor"]}
+    knowledge = site.app.state.knowledge
+    # two questions the sample answered "Yes" from a control, asked afresh (earlier tests
+    # reviewed the sample's answers), sharing a control where the sample has such a pair
+    rows = [r for r in site.answers() if r["answer"]["value"] == "Yes"
+            and r["answer"]["basis"] == "control"]
+    cited = [{c["id"] for c in r["answer"]["citations"] if c["kind"] == "control"} for r in rows]
+    pair = next(((i, j) for i in range(len(rows)) for j in range(i + 1, len(rows))
+                 if cited[i] & cited[j]), (0, 1))
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["ID", "Question", "Answer"])
+    for n, i in enumerate(pair, 1):
+        writer.writerow([n, rows[i]["question"]["text"], ""])
+    created = editor.post("/api/v1/questionnaires", headers=editor_headers, files={
+        "file": ("recheck.csv", out.getvalue().encode())}, data={"prospect": "Recheck Co"})
+    assert created.status_code == 201, created.text
+    fresh_id = wait_for_answers(editor, created.json()["id"])["id"]
+    fresh = [r["answer"] for r in editor.get(
+        f"/api/v1/questionnaires/{fresh_id}/answers").json()]
+    assert [a["value"] for a in fresh] == ["Yes", "Yes"]
+    assert all(a["status"] in ("auto", "needs_review") for a in fresh)
+    auto, reviewed = fresh
+    controls = sorted({c["id"] for a in fresh for c in a["citations"] if c["kind"] == "control"})
+    assert controls
+    if reviewed["status"] != "approved":
+        approved = editor.post(f"/api/v1/answers/{reviewed['id']}/approve",
+                               headers=editor_headers, json={"version": reviewed["version"]})
+        assert approved.status_code == 200, approved.text
+    original = {c: knowledge.company.control_states.get(c) for c in controls}
+    assert all(state and state.status == "implemented" for state in original.values())
+    matcher = knowledge.matcher()
+
+    jobs: list[int] = []
+    flagged: set[int] = set()
+    for control in controls:
+        changed = admin.put(f"/api/v1/knowledge/controls/{control}", headers=headers,
+                            json={"status": "partial", "note": "Rolled back to pilot.",
+                                  "target_date": "2027-03-31"})
+        assert changed.status_code == 200, changed.text
+        body = changed.json()
+        assert (body["status"], body["effective"]) == ("partial", "partial")
+        assert body["target_date"] == "2027-03-31"
+        jobs += body["refresh_jobs"]
+        flagged |= set(body["flagged_answers"])
+    assert jobs and reviewed["id"] in flagged
+    assert knowledge.matcher() is not matcher  # the cached matcher was dropped
+    listed = {c["id"]: c for d in admin.get("/api/v1/knowledge").json()["domains"]
+              for c in d["controls"]}
+    assert all(listed[c]["declared"] == "partial" for c in controls)
+    _wait_for_jobs(site, jobs)
+
+    recomputed = _answer(site, auto["id"])["answer"]
+    assert recomputed["value"] != "Yes"  # no "Yes" without an implemented control
+    assert recomputed["status"] in ("auto", "needs_review")
+    kept = _answer(site, reviewed["id"])
+    assert kept["answer"]["value"] == reviewed["value"] == "Yes"  # not overwritten
+    assert kept["answer"]["status"] == "needs_review"
+    assert any("changed from implemented to partial" in c["text"] for c in kept["comments"])
+    audit = admin.get("/api/v1/audit").json()
+    assert any(e["action"] == "knowledge.control" and e["target"] == f"control:{controls[0]}"
+               and e["before"]["status"] == "implemented" and e["after"]["status"] == "partial"
+               for e in audit)
+    assert any(e["action"] == "answer.flag" and e["target"] == f"answer:{reviewed['id']}"
+               and e["before"]["status"] == "approved"
+               and e["after"]["status"] == "needs_review" for e in audit)
+    assert any(e["action"] == "answer.recompute" and e["target"] == f"answer:{auto['id']}"
+               and e["before"]["value"] == "Yes" for e in audit)
+
+    # restored through the page form: the automatic answer is "Yes" again
+    jobs = []
+    for control, state in original.items():
+        assert state is not None
+        form = admin.post(f"/knowledge/controls/{control}", follow_redirects=False, data={
+            "csrf_token": site.csrf["admin"], "status": "implemented", "note": state.note,
+            "target_date": state.target_date.isoformat() if state.target_date else ""})
+        assert form.status_code == 303
+        assert form.headers["location"] == f"/knowledge#control-{control}"
+    jobs = [e["after"]["job"] for e in admin.get("/api/v1/audit").json()
+            if e["action"] == "questionnaire.refresh"]
+    _wait_for_jobs(site, jobs)
+    assert _answer(site, auto["id"])["answer"]["value"] == "Yes"
+    assert _answer(site, reviewed["id"])["answer"]["status"] == "needs_review"
+
+
+def test_evidence_dates_are_edited_validated_and_audited(site: Site) -> None:
+    admin, headers = site.clients["admin"], {"X-CSRF-Token": site.csrf["admin"]}
+    knowledge = site.app.state.knowledge
+    item = next(e for e in knowledge.company.evidence.values() if e.expires is not None)
+    path = f"/api/v1/knowledge/evidence/{item.id}"
+    bad = admin.put(path, headers=headers, json={"collected": "2026-05-01",
+                                                 "expires": "2026-01-01"})
+    assert bad.status_code == 422 and "before it was collected" in bad.json()["detail"]
+    assert admin.put("/api/v1/knowledge/evidence/NOPE", headers=headers,
+                     json={"collected": "2026-01-01"}).status_code == 404
+    assert admin.put("/api/v1/knowledge/controls/NOPE-99", headers=headers,
+                     json={"status": "partial"}).status_code == 404
+    control = next(iter(knowledge.company.control_states))
+    wrong = admin.put(f"/api/v1/knowledge/controls/{control}", headers=headers,
+                      json={"status": "done"})
+    assert wrong.status_code == 422 and "unknown status" in wrong.json()["detail"]
+
+    changed = admin.put(path, headers=headers, json={"collected": "2020-01-01",
+                                                     "expires": "2021-01-01"})
+    assert changed.status_code == 200, changed.text
+    assert changed.json()["expires"] == "2021-01-01"
+    evidence = {e["id"]: e for e in admin.get("/api/v1/knowledge").json()["evidence"]}
+    assert evidence[item.id]["state"] == "expired"
+    audit = admin.get("/api/v1/audit").json()
+    event = next(e for e in audit if e["action"] == "knowledge.evidence"
+                 and e["target"] == f"evidence:{item.id}")
+    assert event["before"]["expires"] == item.expires.isoformat()
+    assert event["after"]["expires"] == "2021-01-01"
+    _wait_for_jobs(site, changed.json()["refresh_jobs"])
+
+    form = admin.post(f"/knowledge/evidence/{item.id}", follow_redirects=False, data={
+        "csrf_token": site.csrf["admin"], "collected": item.collected.isoformat(),
+        "expires": item.expires.isoformat()})
+    assert form.status_code == 303 and form.headers["location"] == f"/knowledge#evidence-{item.id}"
+    assert knowledge.company.evidence[item.id] == item
+    page = admin.get("/knowledge").text
+    assert f'action="/knowledge/evidence/{item.id}"' in page
+    assert 'action="/knowledge/controls/' not in site.clients["editor"].get("/knowledge").text
+    jobs = [e["after"]["job"] for e in admin.get("/api/v1/audit").json()
+            if e["action"] == "questionnaire.refresh"]
+    _wait_for_jobs(site, jobs)
 
 
 def test_roadmap_and_export_before_anything_is_answered(tmp_path: Path) -> None:

@@ -9,19 +9,21 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import Engine
 from sqlmodel import Session, col, delete, select, update
 
-from service.answering.engine import answer_questionnaire
+from service.answering.engine import AnsweredQuestion, answer_questionnaire
 from service.answering.report import to_json_dict
 
 from . import audit
 from .knowledge import Knowledge
 from .models import AnswerRecord, Job, QuestionnaireRecord, QuestionRecord, utcnow
-from .questionnaires import load_questionnaire
+from .questionnaires import answer_dict, load_questionnaire
 
 log = logging.getLogger(__name__)
 POLL_SECONDS = 1.0
@@ -110,6 +112,7 @@ class JobWorker:
         with Session(self.engine) as session:
             job = session.get(Job, job_id)
             assert job is not None
+            kind = job.kind
             record = session.get(QuestionnaireRecord, job.questionnaire_id)
             assert record is not None
             questions = session.exec(
@@ -124,6 +127,9 @@ class JobWorker:
             progress=lambda done, total: self._progress(job_id, done, total),
         )
         report = to_json_dict(answered, kb)["questions"]
+        if kind == "refresh":
+            self._refresh(job_id, record.id, questions, answered.answers, report)
+            return
         with Session(self.engine) as session:
             # a re-run (after a column correction) replaces the unreviewed answers it drafted
             session.exec(delete(AnswerRecord).where(
@@ -143,6 +149,51 @@ class JobWorker:
             audit.record(session, None, "questionnaire.answer", f"questionnaire:{record.id}",
                          None, {"answers": len(questions), "as_of": answered.as_of.isoformat()
                                 if answered.as_of else None})
+            session.commit()
+
+    def _refresh(
+        self, job_id: int, questionnaire_id: int | None, questions: Sequence[QuestionRecord],
+        answers: Sequence[AnsweredQuestion], report: list[dict[str, Any]],
+    ) -> None:
+        """After a knowledge change: answer again, but only rewrite the answers still as the
+        engine drafted them; one a person edited or approved is left for them (it was flagged).
+        """
+        changed = 0
+        with Session(self.engine) as session:
+            stored = {a.question_id: a for a in session.exec(
+                select(AnswerRecord).where(AnswerRecord.questionnaire_id == questionnaire_id))}
+            for question, item, shown in zip(questions, answers, report, strict=True):
+                assert question.id is not None and question.ref == item.question.ref
+                fresh: dict[str, Any] = {
+                    "value": item.answer.value, "comment": item.answer.comment,
+                    "confidence": item.answer.confidence, "status": item.answer.status,
+                    "basis": item.answer.basis, "gap_control": item.gap_control,
+                    "matches": shown["matches"], "citations": shown["citations"]}
+                old = stored.get(question.id)
+                if old is None:
+                    session.add(AnswerRecord(question_id=question.id,
+                                             questionnaire_id=question.questionnaire_id, **fresh))
+                    continue
+                if old.person_written or all(getattr(old, k) == v for k, v in fresh.items()):
+                    continue
+                before = answer_dict(old)
+                # compare-and-set: a person editing meanwhile wins over the recomputation
+                result = session.exec(
+                    update(AnswerRecord).where(
+                        col(AnswerRecord.id) == old.id, col(AnswerRecord.version) == old.version,
+                        col(AnswerRecord.person_written).is_(False))
+                    .values(**fresh, version=old.version + 1, updated_at=utcnow()))
+                if result.rowcount != 1:  # type: ignore[attr-defined]
+                    continue
+                session.refresh(old)
+                audit.record(session, None, "answer.recompute", f"answer:{old.id}", before,
+                             answer_dict(old))
+                changed += 1
+            job = session.get(Job, job_id)
+            assert job is not None
+            job.status, job.done, job.finished_at = "done", len(questions), utcnow()
+            audit.record(session, None, "questionnaire.refresh.done",
+                         f"questionnaire:{questionnaire_id}", None, {"answers_changed": changed})
             session.commit()
 
     def _progress(self, job_id: int, done: int, total: int) -> None:

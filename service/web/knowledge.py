@@ -19,8 +19,10 @@ from service.controls import (
     CompanyProfile,
     Control,
     ControlAssessment,
+    ControlState,
     Evidence,
     KnowledgeBase,
+    Status,
     effective_status,
     load_company,
     load_knowledge_base,
@@ -30,7 +32,7 @@ from service.controls.status import EXPIRY_WARNING_WINDOW
 from service.matching.embedder import Embedder
 from service.matching.matcher import Matcher
 
-from .models import LibraryAnswer
+from .models import ControlOverride, EvidenceOverride, LibraryAnswer
 
 SAMPLE_COMPANY_KEY = SAMPLE_PROFILE.stem
 
@@ -52,6 +54,8 @@ class Knowledge:
     answering job), once per process, and shared by later jobs. The company's answer library is
     the profile's own plus the answers people saved (`LibraryAnswer`); saving one calls
     `reload_library`, and the next job gets a Matcher indexing it (same embedding model).
+    Admins' edits of control status and evidence dates (`ControlOverride`,
+    `EvidenceOverride`) are applied over the stored profile the same way.
     """
 
     def __init__(self, engine: Engine, company_key: str, cache_dir: Path) -> None:
@@ -65,7 +69,7 @@ class Knowledge:
         self._matcher: Matcher | None = None
         self._embedder: Embedder | None = None
         self._lock = threading.Lock()
-        self.company: CompanyProfile = self._with_saved_answers()
+        self.company: CompanyProfile = self._build_company()
 
     def matcher(self) -> Matcher:
         """Answer with `matcher().company`: the profile this Matcher indexed."""
@@ -76,21 +80,49 @@ class Knowledge:
                 self._embedder = self._matcher.embedder
             return self._matcher
 
-    def reload_library(self) -> None:
+    @property
+    def profile(self) -> CompanyProfile:
+        """The company as stored from its YAML profile, without admins' edits."""
+        return self._profile
+
+    def reload(self) -> None:
+        """Re-read saved answers and edits; the next answering job gets a Matcher over them."""
         with self._lock:
-            self.company = self._with_saved_answers()
+            self.company = self._build_company()
             self._matcher = None
 
-    def _with_saved_answers(self) -> CompanyProfile:
+    reload_library = reload
+
+    def _build_company(self) -> CompanyProfile:
+        key = self._profile.key
         with Session(self._engine) as session:
             saved = session.exec(
-                select(LibraryAnswer).where(LibraryAnswer.company_key == self._profile.key)
+                select(LibraryAnswer).where(LibraryAnswer.company_key == key)
                 .order_by(col(LibraryAnswer.id))
             ).all()
+            control_edits = session.exec(
+                select(ControlOverride).where(ControlOverride.company_key == key)).all()
+            evidence_edits = session.exec(
+                select(EvidenceOverride).where(EvidenceOverride.company_key == key)).all()
+        states = dict(self._profile.control_states)
+        for edit in control_edits:
+            status = Status(edit.status)
+            old = states.get(edit.control_id)
+            states[edit.control_id] = (
+                replace(old, status=status, note=edit.note, target_date=edit.target_date)
+                if old else ControlState(edit.control_id, status, edit.note,
+                                         target_date=edit.target_date))
+        evidence = dict(self._profile.evidence)
+        for dates in evidence_edits:
+            if dates.evidence_id in evidence:
+                evidence[dates.evidence_id] = replace(
+                    evidence[dates.evidence_id], collected=dates.collected, expires=dates.expires)
         # appended after the profile's own entries: the library index a match names stays put
-        return replace(self._profile, answer_library=self._profile.answer_library + tuple(
-            ApprovedAnswer(entry.question, entry.answer, tuple(entry.controls))
-            for entry in saved))
+        return replace(
+            self._profile, control_states=states, evidence=evidence,
+            answer_library=self._profile.answer_library + tuple(
+                ApprovedAnswer(entry.question, entry.answer, tuple(entry.controls))
+                for entry in saved))
 
 
 @dataclass(frozen=True)

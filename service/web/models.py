@@ -90,6 +90,8 @@ class AnswerRecord(SQLModel, table=True):
     matches: list[dict[str, Any]] = _json()  # top controls with framework refs
     citations: list[dict[str, str]] = _json()
     version: int = 1  # bumped on every change; a write naming an older version is refused
+    # a person edited or approved it: a knowledge change flags it rather than recomputing it
+    person_written: bool = False
     assigned_to: int | None = Field(default=None, foreign_key="app_user.id", index=True)
     updated_by: int | None = Field(default=None, foreign_key="app_user.id")
     updated_at: datetime = Field(default_factory=utcnow)
@@ -142,6 +144,31 @@ class LibraryAnswer(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow)
 
 
+class ControlOverride(SQLModel, table=True):
+    """An admin's change to a control's declared status, applied over the YAML profile."""
+
+    __tablename__ = "control_override"
+    company_key: str = Field(primary_key=True)
+    control_id: str = Field(primary_key=True)
+    status: str
+    note: str = ""
+    target_date: date | None = None
+    updated_by: int = Field(foreign_key="app_user.id")
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class EvidenceOverride(SQLModel, table=True):
+    """An admin's change to an evidence item's dates, applied over the YAML profile."""
+
+    __tablename__ = "evidence_override"
+    company_key: str = Field(primary_key=True)
+    evidence_id: str = Field(primary_key=True)
+    collected: date
+    expires: date | None = None
+    updated_by: int = Field(foreign_key="app_user.id")
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
 class AuditEvent(SQLModel, table=True):
     __tablename__ = "audit_event"
     id: int | None = Field(default=None, primary_key=True)
@@ -156,6 +183,6 @@ class AuditEvent(SQLModel, table=True):
 
 WEB_TABLES = (
     User, LoginSession, QuestionnaireRecord, QuestionRecord, AnswerRecord, ReviewComment, Job,
-    AuditEvent, TemplateMapping, LibraryAnswer,
+    AuditEvent, TemplateMapping, LibraryAnswer, ControlOverride, EvidenceOverride,
 )
 WEB_TABLE_NAMES = frozenset(table.__tablename__ for table in WEB_TABLES)

@@ -34,7 +34,8 @@ def edit_answer(
     if len(value) > MAX_TEXT or len(comment) > MAX_TEXT:
         raise InvalidInput(f"answers and comments are limited to {MAX_TEXT} characters")
     return _change(session, actor, answer_id, version, "answer.edit",
-                   {"value": value, "comment": comment, "status": "edited"})
+                   {"value": value, "comment": comment, "status": "edited",
+                    "person_written": True})
 
 
 def approve_answer(
@@ -43,7 +44,8 @@ def approve_answer(
     answer = _get(session, answer_id)
     if not answer.value.strip():
         raise InvalidInput("an empty answer cannot be approved: write the answer first")
-    return _change(session, actor, answer_id, version, "answer.approve", {"status": "approved"})
+    return _change(session, actor, answer_id, version, "answer.approve",
+                   {"status": "approved", "person_written": True})
 
 
 def assign_answer(
@@ -73,7 +75,7 @@ def approve_high_confidence(session: Session, actor: Principal, questionnaire_id
         assert answer.id is not None
         try:
             _change(session, actor, answer.id, answer.version, "answer.approve",
-                    {"status": "approved"}, bulk=True)
+                    {"status": "approved", "person_written": True}, bulk=True)
         except VersionConflict:
             continue  # changed meanwhile: it needs a person's look, not a bulk approval
         approved += 1
