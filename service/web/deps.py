@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Coroutine, Iterator
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import Request
+from fastapi import Depends, Request
 from fastapi.responses import HTMLResponse
 from sqlmodel import Session
 
@@ -75,3 +75,10 @@ def safe_next(target: str, fallback: str = "/") -> str:
     if target.startswith("/") and not target.startswith(("//", "/\\")):
         return target
     return fallback
+
+
+# The dependencies routes declare, by the least role they need.
+Viewer = Annotated[Principal, Depends(require("viewer"))]
+Editor = Annotated[Principal, Depends(require("editor"))]
+Admin = Annotated[Principal, Depends(require("admin"))]
+Db = Annotated[Session, Depends(db)]

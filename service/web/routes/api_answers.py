@@ -3,20 +3,16 @@ gets 409 with the answer as it is now."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from pydantic import BaseModel
-from sqlmodel import Session
 
-from ..auth import Principal
-from ..deps import db, require
+from ..deps import Db, Editor
 from ..questionnaires import answer_dict
 from ..review import add_comment, approve_answer, assign_answer, edit_answer, save_to_library
 
 router = APIRouter(prefix="/api/v1/answers", tags=["answers"])
-Editor = Annotated[Principal, Depends(require("editor"))]
-Db = Annotated[Session, Depends(db)]
 CONFLICT = {409: {"description": "The answer changed since `version`: `current` holds it now"}}
 
 

@@ -7,16 +7,13 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel
-from sqlmodel import Session
 
 from ..auth import Principal
-from ..deps import db, require
+from ..deps import Admin, Db, require
 from ..kb_edit import set_control_status, set_evidence_dates
 from ..knowledge import knowledge_dict
 
 router = APIRouter(prefix="/api/v1", tags=["knowledge"])
-Admin = Annotated[Principal, Depends(require("admin"))]
-Db = Annotated[Session, Depends(db)]
 
 
 class ControlChange(BaseModel):

@@ -4,13 +4,11 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
+from fastapi import APIRouter, File, Form, Request, UploadFile
 from pydantic import BaseModel
-from sqlmodel import Session
 
-from ..auth import Principal
 from ..corrections import column_choice, correct_columns
-from ..deps import db, require
+from ..deps import Db, Editor, Viewer
 from ..models import Job
 from ..questionnaires import (
     ReviewFilters,
@@ -27,9 +25,6 @@ from ..review import NotFound, approve_high_confidence
 from .pages_questionnaires import get_questionnaire
 
 router = APIRouter(prefix="/api/v1", tags=["questionnaires"])
-Viewer = Annotated[Principal, Depends(require("viewer"))]
-Editor = Annotated[Principal, Depends(require("editor"))]
-Db = Annotated[Session, Depends(db)]
 
 
 @router.get("/questionnaires", summary="Questionnaires with deal context and progress")

@@ -2,20 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Depends, Request
-from sqlmodel import Session
+from fastapi import APIRouter, Request
 
 from service.roadmap import to_json_dict
 
-from ..auth import Principal
-from ..deps import db, require
+from ..deps import Db, Editor
 from ..roadmap import roadmap_from_today
 
 router = APIRouter(prefix="/api/v1", tags=["roadmap"])
-Editor = Annotated[Principal, Depends(require("editor"))]
-Db = Annotated[Session, Depends(db)]
 
 
 @router.get(

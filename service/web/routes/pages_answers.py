@@ -4,18 +4,14 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Form, Request, Response
+from fastapi import APIRouter, Form, Request, Response
 from fastapi.responses import RedirectResponse
-from sqlmodel import Session
 
-from ..auth import Principal
-from ..deps import db, require, safe_next
+from ..deps import Db, Editor, safe_next
 from ..questionnaires import InvalidInput
 from ..review import add_comment, approve_answer, assign_answer, edit_answer, save_to_library
 
 router = APIRouter(include_in_schema=False)
-Editor = Annotated[Principal, Depends(require("editor"))]
-Db = Annotated[Session, Depends(db)]
 
 
 def _back(next: str, answer_id: int) -> Response:

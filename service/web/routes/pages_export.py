@@ -6,19 +6,13 @@ file holds nothing a viewer cannot already read on the review page.
 
 from __future__ import annotations
 
-from typing import Annotated
+from fastapi import APIRouter, Request, Response
 
-from fastapi import APIRouter, Depends, Request, Response
-from sqlmodel import Session
-
-from ..auth import Principal
-from ..deps import db, require
+from ..deps import Db, Viewer
 from ..exports import ExportKind, export_download
 from .pages_questionnaires import get_questionnaire
 
 router = APIRouter(include_in_schema=False)
-Viewer = Annotated[Principal, Depends(require("viewer"))]
-Db = Annotated[Session, Depends(db)]
 
 
 @router.get("/questionnaires/{questionnaire_id}/export/{kind}")

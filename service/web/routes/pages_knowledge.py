@@ -8,16 +8,13 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, Request, Response
 from fastapi.responses import RedirectResponse
-from sqlmodel import Session
 
 from ..auth import Principal
-from ..deps import db, render, require
+from ..deps import Admin, Db, render, require
 from ..kb_edit import CONTROL_STATUSES, set_control_status, set_evidence_dates
 from ..knowledge import controls_by_domain, evidence_states
 
 router = APIRouter(include_in_schema=False)
-Admin = Annotated[Principal, Depends(require("admin"))]
-Db = Annotated[Session, Depends(db)]
 
 
 @router.get("/knowledge")

@@ -4,16 +4,15 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, File, Form, Request, Response, UploadFile
+from fastapi import APIRouter, File, Form, Request, Response, UploadFile
 from fastapi.responses import RedirectResponse
 from sqlmodel import Session
 
 from service.answering.engine import FRAMEWORKS
 from service.ingest import IngestError
 
-from ..auth import Principal
 from ..corrections import column_choice, correct_columns
-from ..deps import db, render, require, safe_next
+from ..deps import Db, Editor, Viewer, render, safe_next
 from ..mapping import CORRECTABLE_FORMATS
 from ..models import ANSWER_STATUSES, QuestionnaireRecord
 from ..questionnaires import (
@@ -32,9 +31,6 @@ from ..questionnaires import (
 from ..review import NotFound, approve_high_confidence
 
 router = APIRouter(include_in_schema=False)
-Viewer = Annotated[Principal, Depends(require("viewer"))]
-Editor = Annotated[Principal, Depends(require("editor"))]
-Db = Annotated[Session, Depends(db)]
 
 
 def get_questionnaire(session: Session, questionnaire_id: int) -> QuestionnaireRecord:

@@ -9,23 +9,18 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request, Response
-from sqlmodel import Session
+from fastapi import APIRouter, Request, Response
 
 from service.roadmap import Roadmap
 from service.roadmap.render_docx import write_memo
 from service.roadmap.render_xlsx import write_plan
 
-from ..auth import Principal
-from ..deps import db, render, require
+from ..deps import Db, Editor, render
 from ..exports import file_download
 from ..roadmap import page_context, roadmap_from_today
 
 router = APIRouter(include_in_schema=False)
-Editor = Annotated[Principal, Depends(require("editor"))]
-Db = Annotated[Session, Depends(db)]
 Writer = Callable[[Roadmap, Path], None]
 
 
