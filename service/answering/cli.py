@@ -6,17 +6,18 @@ import argparse
 import json
 import sys
 from collections import Counter
-from datetime import date
 from pathlib import Path
 from typing import TextIO
 
 from service.cli import EXIT_BAD_INPUT
 from service.controls import (
-    SAMPLE_PROFILE,
-    CompanyProfile,
     KnowledgeBase,
-    load_company,
-    load_knowledge_base,
+)
+from service.controls.cli import (
+    add_date_option,
+    add_knowledge_option,
+    add_profile_option,
+    load_from_args,
 )
 from service.export import (
     ExportError,
@@ -36,24 +37,9 @@ from .report import to_json_dict
 
 def add_commands(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     common = argparse.ArgumentParser(add_help=False)
-    common.add_argument(
-        "--profile",
-        type=Path,
-        metavar="PATH",
-        help=f"company profile YAML (default: <knowledge>/{SAMPLE_PROFILE})",
-    )
-    common.add_argument(
-        "--knowledge",
-        type=Path,
-        metavar="DIR",
-        help="knowledge directory (default: the bundled knowledge/)",
-    )
-    common.add_argument(
-        "--on",
-        type=date.fromisoformat,
-        metavar="YYYY-MM-DD",
-        help="judge evidence expiry on this day (default: today)",
-    )
+    add_profile_option(common)
+    add_knowledge_option(common)
+    add_date_option(common)
     answer = subparsers.add_parser(
         "answer",
         parents=[common],
@@ -94,17 +80,10 @@ def add_commands(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]
     evaluate.set_defaults(func=run_eval)
 
 
-def load(args: argparse.Namespace) -> tuple[Settings, KnowledgeBase, CompanyProfile, date]:
-    settings = Settings.from_env()
-    root = args.knowledge or settings.knowledge_dir
-    kb = load_knowledge_base(root)
-    company = load_company(args.profile or root / SAMPLE_PROFILE, kb)
-    return settings, kb, company, args.on or date.today()
-
-
 def _answer(args: argparse.Namespace) -> tuple[AnsweredQuestionnaire, KnowledgeBase]:
     questionnaire = parse(args.file)
-    settings, kb, company, on = load(args)
+    settings = Settings.from_env()
+    kb, company, on = load_from_args(args)
     matcher = Matcher(kb, company, cache_dir=settings.data_dir / "cache")
     answered = answer_questionnaire(
         questionnaire,

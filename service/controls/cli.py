@@ -26,13 +26,10 @@ def add_commands(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]
     commands = kb.add_subparsers(dest="kb_command", required=True, metavar="COMMAND")
 
     knowledge = argparse.ArgumentParser(add_help=False)
-    knowledge.add_argument("--knowledge", type=Path, metavar="DIR",
-                           help="knowledge directory (default: the settings' knowledge_dir)")
+    add_knowledge_option(knowledge)
     profile = argparse.ArgumentParser(add_help=False)
-    profile.add_argument("--profile", type=Path, metavar="PATH",
-                         help=f"company profile YAML (default: <knowledge>/{SAMPLE_PROFILE})")
-    profile.add_argument("--on", type=date.fromisoformat, metavar="YYYY-MM-DD",
-                         help="judge evidence expiry on this day (default: today)")
+    add_profile_option(profile)
+    add_date_option(profile)
 
     check = commands.add_parser("check", parents=[knowledge, profile],
                                 help="validate the knowledge base and the company profile")
@@ -47,23 +44,39 @@ def add_commands(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]
     coverage.set_defaults(func=run_coverage)
 
 
-def _knowledge_dir(args: argparse.Namespace) -> Path:
+def add_knowledge_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--knowledge", type=Path, metavar="DIR",
+                        help="knowledge directory (default: the settings' knowledge_dir)")
+
+
+def add_profile_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--profile", type=Path, metavar="PATH",
+                        help=f"company profile YAML (default: <knowledge>/{SAMPLE_PROFILE})")
+
+
+def add_date_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--on", type=date.fromisoformat, metavar="YYYY-MM-DD",
+                        help="judge evidence expiry on this day (default: today)")
+
+
+def knowledge_dir(args: argparse.Namespace) -> Path:
     return args.knowledge or Settings.from_env().knowledge_dir
 
 
-def _load(args: argparse.Namespace) -> tuple[KnowledgeBase, CompanyProfile, date]:
-    root = _knowledge_dir(args)
+def load_from_args(args: argparse.Namespace) -> tuple[KnowledgeBase, CompanyProfile, date]:
+    """The knowledge base, the company profile and the day to judge on, as the options say."""
+    root = knowledge_dir(args)
     kb = load_knowledge_base(root)
     company = load_company(args.profile or root / SAMPLE_PROFILE, kb)
     return kb, company, args.on or date.today()
 
 
 def run_check(args: argparse.Namespace) -> int:
-    kb, company, on = _load(args)
+    kb, company, on = load_from_args(args)
     template_errors = check_answer_templates(kb, company, on)
     if template_errors:
         raise KnowledgeError(template_errors)
-    print(f"knowledge base   {display_path(_knowledge_dir(args))}/: "
+    print(f"knowledge base   {display_path(knowledge_dir(args))}/: "
           f"{len(kb.frameworks)} frameworks, {len(kb.domains)} domains, "
           f"{len(kb.controls)} controls")
     print(f"company profile  {display_path(company.source.path)}: {company.name}, "
@@ -91,7 +104,7 @@ def run_check(args: argparse.Namespace) -> int:
 
 
 def run_list(args: argparse.Namespace) -> int:
-    kb = load_knowledge_base(_knowledge_dir(args))
+    kb = load_knowledge_base(knowledge_dir(args))
     if args.json:
         listing = [{"id": c.id, "title": c.title, "domain": c.domain,
                     "frameworks": {key: list(c.refs(key)) for key in kb.frameworks}}
@@ -104,7 +117,7 @@ def run_list(args: argparse.Namespace) -> int:
 
 
 def run_coverage(args: argparse.Namespace) -> int:
-    kb, company, on = _load(args)
+    kb, company, on = load_from_args(args)
     assessments = {c: effective_status(company, c, on) for c in kb.controls}
     counts = Counter(a.effective for a in assessments.values())
     downgraded = sum(a.downgraded for a in assessments.values())

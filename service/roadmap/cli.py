@@ -8,11 +8,11 @@ import sys
 from datetime import date
 from pathlib import Path
 
-from service.answering.cli import load
 from service.answering.engine import answer_questionnaire
-from service.controls import SAMPLE_PROFILE
+from service.controls.cli import add_knowledge_option, add_profile_option, load_from_args
 from service.ingest import parse
 from service.matching.matcher import Matcher
+from service.settings import Settings
 
 from .inputs import (
     DealContext,
@@ -66,18 +66,8 @@ def add_commands(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]
         metavar="FILES",
         help="questionnaires or `candor answer --json` outputs",
     )
-    parser.add_argument(
-        "--profile",
-        type=Path,
-        metavar="PATH",
-        help=f"company profile YAML (default: <knowledge>/{SAMPLE_PROFILE})",
-    )
-    parser.add_argument(
-        "--knowledge",
-        type=Path,
-        metavar="DIR",
-        help="knowledge directory (default: the bundled knowledge/)",
-    )
+    add_profile_option(parser)
+    add_knowledge_option(parser)
     # why dest="on": the plan starts the day the company is judged, and load() reads args.on
     parser.add_argument(
         "--start",
@@ -121,7 +111,8 @@ def add_commands(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]
 
 def run_roadmap(args: argparse.Namespace) -> int:
     try:
-        settings, kb, company, start = load(args)
+        settings = Settings.from_env()
+        kb, company, start = load_from_args(args)
         deals = _deals(args)
         overrides = load_capacity(args.capacity_file) if args.capacity_file else {}
         overrides.update(parse_capacity_flag(text) for text in args.capacity)
