@@ -1,4 +1,6 @@
+import itertools
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -12,24 +14,54 @@ def corpus() -> Path:
     assert CORPUS.is_dir(), f"the shared corpus is expected at {CORPUS} (set CANDOR_SHARED)"
     return CORPUS
 
-# A real PostgreSQL server for the database tests; .ci/run starts one and sets this.
+
+# A real PostgreSQL server: every test that uses a database runs on SQLite and on it.
+# .ci/run starts one and sets this to a database whose role may create databases.
 POSTGRES_URL = os.environ.get("CANDOR_TEST_POSTGRES_URL", "")
 if os.environ.get("CI") and not POSTGRES_URL:
     raise RuntimeError("CI must provide CANDOR_TEST_POSTGRES_URL: the database tests run on "
                        "PostgreSQL as well as SQLite")
 DATABASES = ["sqlite", "postgresql"] if POSTGRES_URL else ["sqlite"]
+_database_numbers = itertools.count(1)
+
+
+class FreshDatabase:
+    """An empty database of one kind: a new SQLite file, or a new PostgreSQL database created
+    beside the test one (so tests never see each other's rows) and dropped afterwards."""
+
+    def __init__(self, kind: str, directory: Path) -> None:
+        self.kind = kind
+        if kind == "sqlite":
+            self.url = f"sqlite:///{directory / 'candor.db'}"
+            return
+        from sqlalchemy.engine import make_url
+
+        self.name = f"candor_test_{os.getpid()}_{next(_database_numbers)}"
+        self.url = make_url(POSTGRES_URL).set(database=self.name).render_as_string(
+            hide_password=False)
+        self._admin(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)',
+                    f'CREATE DATABASE "{self.name}"')
+
+    def drop(self) -> None:
+        if self.kind == "postgresql":
+            self._admin(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)')
+
+    @staticmethod
+    def _admin(*statements: str) -> None:
+        from sqlalchemy import create_engine, text
+
+        engine = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
+        try:
+            with engine.connect() as connection:
+                for statement in statements:
+                    connection.execute(text(statement))
+        finally:
+            engine.dispose()
 
 
 @pytest.fixture(params=DATABASES)
-def database_url(request, tmp_path) -> str:
-    """A database with no Candor tables: a fresh SQLite file, or the test PostgreSQL emptied."""
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'candor.db'}"
-    from sqlalchemy import MetaData, create_engine
-
-    engine = create_engine(POSTGRES_URL)
-    metadata = MetaData()
-    metadata.reflect(engine)
-    metadata.drop_all(engine)
-    engine.dispose()
-    return POSTGRES_URL
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """An empty database for one test, on each database kind in turn."""
+    database = FreshDatabase(request.param, tmp_path)
+    yield database.url
+    database.drop()

@@ -24,6 +24,7 @@ from service.web.app import create_app
 from service.web.auth import create_user
 from service.web.models import User
 from service.web.routes import ROUTERS
+from tests.conftest import DATABASES, FreshDatabase
 
 SAMPLE = REPO_ROOT / "samples" / "northwind_vendor_security_assessment.xlsx"
 PASSWORD = "correct horse battery"
@@ -61,10 +62,12 @@ def sign_in(client: TestClient, email: str, password: str = PASSWORD) -> str:
     return client.get("/api/v1/me").json()["csrf_token"]
 
 
-@pytest.fixture(scope="session")
-def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
+@pytest.fixture(scope="session", params=DATABASES)
+def site(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+         ) -> Iterator[Site]:
     root = tmp_path_factory.mktemp("candor-web")
-    settings = Settings(data_dir=root, database_url=f"sqlite:///{root / 'candor.db'}")
+    database = FreshDatabase(request.param, root)
+    settings = Settings(data_dir=root, database_url=database.url)
     app = create_app(settings)
     with Session(app.state.engine) as session:
         for role in ROLES:
@@ -88,6 +91,8 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
         assert job["status"] == "done", job
         yield Site(app, clients, csrf, created["id"], job["id"])
         assert running  # the worker stops when the context closes
+    app.state.engine.dispose()
+    database.drop()
 
 
 # -- every route, every role ------------------------------------------------------------------
@@ -953,8 +958,9 @@ def test_evidence_dates_are_edited_validated_and_audited(site: Site) -> None:
     _wait_for_jobs(site, jobs)
 
 
-def test_roadmap_and_export_before_anything_is_answered(tmp_path: Path) -> None:
-    settings = Settings(data_dir=tmp_path, database_url=f"sqlite:///{tmp_path / 'candor.db'}")
+def test_roadmap_and_export_before_anything_is_answered(tmp_path: Path, database_url: str
+                                                        ) -> None:
+    settings = Settings(data_dir=tmp_path, database_url=database_url)
     app = create_app(settings, run_jobs=False)  # nothing gets answered
     with Session(app.state.engine) as session:
         create_user(session, "cto@example.com", "CTO", "editor", PASSWORD)

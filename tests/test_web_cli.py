@@ -21,9 +21,9 @@ def _run(argv: list[str]) -> int:
     return args.func(args)
 
 
-def test_user_add(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+def test_user_add(tmp_path: Path, database_url: str, monkeypatch: pytest.MonkeyPatch,
                   capsys: pytest.CaptureFixture[str]) -> None:
-    monkeypatch.delenv("DATABASE_URL", raising=False)
+    monkeypatch.setenv("DATABASE_URL", database_url)
     monkeypatch.setattr("sys.stdin", io.StringIO("long enough pw\n"))
     assert _run(["user", "add", "Sec@Example.com", "--role", "editor", "--data-dir",
                  str(tmp_path), "--password-stdin"]) == 0
@@ -32,7 +32,7 @@ def test_user_add(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
     assert _run(["user", "add", "sec@example.com", "--data-dir", str(tmp_path),
                  "--password-stdin"]) == cli.EXIT_BAD_INPUT
     assert "already exists" in capsys.readouterr().err
-    engine = open_database(f"sqlite:///{tmp_path / 'candor.db'}")
+    engine = open_database(database_url)
     with Session(engine) as session:
         assert [(u.email, u.role) for u in session.exec(select(User))] == [
             ("sec@example.com", "editor")]
@@ -40,9 +40,10 @@ def test_user_add(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
 
 
 def test_serve_seeds_on_first_run_and_prints_how_to_sign_in(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, database_url: str, monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
-    monkeypatch.delenv("DATABASE_URL", raising=False)
+    monkeypatch.setenv("DATABASE_URL", database_url)
     served: list[tuple[str, int]] = []
     monkeypatch.setattr("uvicorn.run", lambda app, host, port, **_: served.append((host, port)))
     assert _run(["serve", "--data-dir", str(tmp_path)]) == 0

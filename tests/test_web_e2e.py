@@ -37,9 +37,9 @@ def _free_port() -> int:
 
 
 @pytest.fixture()
-def server(tmp_path: Path) -> Iterator[str]:
+def server(tmp_path: Path, database_url: str) -> Iterator[str]:
     """A running Candor on 127.0.0.1 with one editor; yields its base URL."""
-    settings = Settings(data_dir=tmp_path, database_url=f"sqlite:///{tmp_path / 'candor.db'}")
+    settings = Settings(data_dir=tmp_path, database_url=database_url)
     app = create_app(settings)
     with Session(app.state.engine) as session:
         create_user(session, EMAIL, "Casey CTO", "editor", PASSWORD)
@@ -54,6 +54,7 @@ def server(tmp_path: Path) -> Iterator[str]:
     yield f"http://127.0.0.1:{port}"
     running.should_exit = True
     thread.join(timeout=15)
+    app.state.engine.dispose()
 
 
 @pytest.fixture()

@@ -15,8 +15,8 @@ from service.web.questionnaires import Deal, create_questionnaire
 CSV = b"ID,Question,Answer\nA1,Do you encrypt data at rest?,\n"
 
 
-def _app_with_a_job(tmp_path: Path):  # type: ignore[no-untyped-def]
-    settings = Settings(data_dir=tmp_path, database_url=f"sqlite:///{tmp_path / 'c.db'}")
+def _app_with_a_job(tmp_path: Path, database_url: str):  # type: ignore[no-untyped-def]
+    settings = Settings(data_dir=tmp_path, database_url=database_url)
     app = create_app(settings, run_jobs=False)
     with Session(app.state.engine) as session:
         user = create_user(session, "ed@example.com", "Ed", "editor", "long enough pw")
@@ -26,8 +26,10 @@ def _app_with_a_job(tmp_path: Path):  # type: ignore[no-untyped-def]
     return app
 
 
-def test_a_job_left_running_by_a_stopped_process_is_queued_again(tmp_path: Path) -> None:
-    app = _app_with_a_job(tmp_path)
+def test_a_job_left_running_by_a_stopped_process_is_queued_again(
+    tmp_path: Path, database_url: str
+) -> None:
+    app = _app_with_a_job(tmp_path, database_url)
     with Session(app.state.engine) as session:
         job = session.exec(select(Job)).one()
         job.status, job.done = "running", 1
@@ -38,8 +40,10 @@ def test_a_job_left_running_by_a_stopped_process_is_queued_again(tmp_path: Path)
         assert (job.status, job.done) == ("pending", 0)
 
 
-def test_a_failing_job_is_marked_failed_with_a_one_line_reason(tmp_path: Path) -> None:
-    app = _app_with_a_job(tmp_path)
+def test_a_failing_job_is_marked_failed_with_a_one_line_reason(
+    tmp_path: Path, database_url: str
+) -> None:
+    app = _app_with_a_job(tmp_path, database_url)
     with Session(app.state.engine) as session:
         record = session.exec(select(QuestionnaireRecord)).one()
         (tmp_path / record.file_path).unlink()  # fails before the model would be needed

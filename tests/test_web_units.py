@@ -106,8 +106,8 @@ def test_roles_include_the_ones_below() -> None:
     assert editor.can("viewer") and editor.can("editor") and not editor.can("admin")
 
 
-def test_create_user_checks_its_input(tmp_path: Path) -> None:
-    engine = open_database(f"sqlite:///{tmp_path / 'c.db'}")
+def test_create_user_checks_its_input(database_url: str) -> None:
+    engine = open_database(database_url)
     with Session(engine) as session:
         create_user(session, "a@example.com", "", "viewer", "long enough pw")
         for email, role, password in (("a@example.com", "viewer", "long enough pw"),
@@ -116,12 +116,13 @@ def test_create_user_checks_its_input(tmp_path: Path) -> None:
                                       ("c@example.com", "viewer", "short")):
             with pytest.raises(AuthError):
                 create_user(session, email, "", role, password)
+    engine.dispose()
 
 
 @pytest.fixture
-def answered(tmp_path: Path) -> Iterator[tuple[Engine, Principal, int]]:
+def answered(tmp_path: Path, database_url: str) -> Iterator[tuple[Engine, Principal, int]]:
     """A stored CSV questionnaire with made-up answers (no model needed)."""
-    engine = open_database(f"sqlite:///{tmp_path / 'c.db'}")
+    engine = open_database(database_url)
     with Session(engine) as session:
         user = create_user(session, "ed@example.com", "Ed", "editor", "long enough pw")
         assert user.id is not None
