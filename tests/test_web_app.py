@@ -5,6 +5,7 @@ answered once per test session)."""
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import re
 import time
@@ -21,8 +22,14 @@ from starlette.testclient import TestClient
 
 from service.settings import REPO_ROOT, Settings
 from service.web.app import create_app
-from service.web.auth import create_user
-from service.web.models import User
+from service.web.auth import (
+    LOGIN_WINDOW,
+    MAX_FAILURES_PER_ACCOUNT,
+    MAX_FAILURES_PER_ADDRESS,
+    create_user,
+)
+from service.web.models import LoginFailure, User
+from service.web.questionnaires import REQUEST_BODY_LIMIT, UPLOAD_BODY_LIMIT
 from service.web.routes import ROUTERS
 from tests.conftest import DATABASES, FreshDatabase
 
@@ -268,6 +275,45 @@ def test_api_session(site: Site) -> None:
     assert client.get("/api/v1/me").status_code == 401
 
 
+def _login_form(client: TestClient, email: str, password: str) -> Any:
+    token = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/login").text)
+    assert token
+    return client.post("/login", data={"email": email, "password": password,
+                                       "csrf_token": token.group(1)}, follow_redirects=False)
+
+
+def test_sign_in_is_throttled_per_account_and_address_without_locking_the_user_out(
+    tmp_path: Path, database_url: str
+) -> None:
+    app = create_app(Settings(data_dir=tmp_path, database_url=database_url), run_jobs=False)
+    with Session(app.state.engine) as session:
+        create_user(session, "cto@example.com", "CTO", "admin", PASSWORD)
+    attacker = TestClient(app, client=("203.0.113.7", 4000))
+    for _ in range(MAX_FAILURES_PER_ACCOUNT):
+        assert _login_form(attacker, "cto@example.com", "guess").status_code == 401
+    # now even the right password is refused from there, without being checked
+    refused = _login_form(attacker, "cto@example.com", PASSWORD)
+    assert refused.status_code == 429 and "try again in 15 minutes" in refused.text
+    assert 890 <= int(refused.headers["retry-after"]) <= 900
+    api = attacker.post("/api/v1/session", json={"email": "cto@example.com",
+                                                 "password": PASSWORD})
+    assert api.status_code == 429 and "\n" not in api.json()["detail"]
+    # the real user, elsewhere, still signs in
+    assert _login_form(TestClient(app, client=("198.51.100.2", 4000)), "cto@example.com",
+                       PASSWORD).status_code == 303
+    with Session(app.state.engine) as session:  # the window passes
+        for failure in session.exec(select(LoginFailure)):
+            failure.at -= LOGIN_WINDOW
+        session.commit()
+    assert _login_form(attacker, "cto@example.com", PASSWORD).status_code == 303
+
+    sprayer = TestClient(app, client=("203.0.113.9", 4000))  # one guess at many accounts
+    for number in range(MAX_FAILURES_PER_ADDRESS):
+        assert _login_form(sprayer, f"user{number}@example.com", "guess").status_code == 401
+    assert _login_form(sprayer, "cto@example.com", PASSWORD).status_code == 429
+    app.state.engine.dispose()
+
+
 def test_writes_need_the_csrf_token(site: Site) -> None:
     answer = site.answers()[0]["answer"]
     editor = site.clients["editor"]
@@ -342,6 +388,70 @@ def test_a_bad_upload_gets_the_one_line_ingest_error(site: Site, api: bool) -> N
     assert response.status_code == 422
     assert message and "\n" not in message
     assert "Bad Co" not in editor.get("/").text
+
+
+def _questionnaire_count(site: Site) -> int:
+    return len(site.clients["viewer"].get("/api/v1/questionnaires").json())
+
+
+def _stored_uploads(site: Site) -> set[Path]:
+    return set((site.app.state.settings.data_dir / "uploads").iterdir())
+
+
+def test_bodies_over_the_limit_are_refused_before_they_are_read(site: Site) -> None:
+    editor, csrf = site.clients["editor"], site.csrf["editor"]
+    before = (_questionnaire_count(site), _stored_uploads(site))
+    oversize = b"ID,Question,Answer\n" + b"x" * UPLOAD_BODY_LIMIT
+    api = editor.post("/api/v1/questionnaires", headers={"X-CSRF-Token": csrf},
+                      files={"file": ("big.csv", oversize)}, data={"prospect": "Big Co"})
+    assert api.status_code == 413
+    assert api.json()["detail"] == "the request is over the 50 MiB limit: nothing was stored"
+    page = editor.post("/upload", data={"csrf_token": csrf, "prospect": "Big Co"},
+                       files={"file": ("big.csv", oversize)})
+    assert page.status_code == 413 and "over the 50 MiB limit" in page.text
+
+    def without_a_length() -> Iterator[bytes]:  # chunked: counted as it arrives
+        yield b'--b\r\nContent-Disposition: form-data; name="file"; filename="x.csv"\r\n\r\n'
+        for _ in range(UPLOAD_BODY_LIMIT // 2**20 + 2):
+            yield b"y" * 2**20
+
+    chunked = editor.post("/api/v1/questionnaires", content=without_a_length(), headers={
+        "X-CSRF-Token": csrf, "Content-Type": "multipart/form-data; boundary=b"})
+    assert chunked.status_code == 413 and "nothing was stored" in chunked.json()["detail"]
+    # everything else takes small bodies
+    answer = site.answers()[0]["answer"]
+    edit = editor.patch(f"/api/v1/answers/{answer['id']}", headers={"X-CSRF-Token": csrf},
+                        json={"value": "x" * REQUEST_BODY_LIMIT, "version": answer["version"]})
+    assert edit.status_code == 413 and "1 MiB" in edit.json()["detail"]
+    assert (_questionnaire_count(site), _stored_uploads(site)) == before
+    assert "data-max-bytes=" in editor.get("/upload").text  # the browser checks first
+
+
+@pytest.mark.parametrize("sent, shown", [
+    ("../../../../etc/cron.d/candor.csv", "candor.csv"),
+    ("..\\..\\Windows\\System32\\evil.csv", "evil.csv"),
+    ("/var/lib/candor/abs.csv", "abs.csv"),
+    ("..", "upload"),
+    ("C:\\Users\\x\\..\\q<|>.csv", "q.csv"),
+])
+def test_path_traversal_file_names_are_cut_to_a_plain_name(
+    site: Site, sent: str, shown: str
+) -> None:
+    editor = site.clients["editor"]
+    body = f"ID,Question,Answer\n1,Is {shown} stored safely ({len(sent)})?,\n".encode()
+    response = editor.post("/api/v1/questionnaires", headers={"X-CSRF-Token": site.csrf["editor"]},
+                           files={"file": (sent, body)}, data={"prospect": "Traversal Co"})
+    assert response.status_code == 201, response.text
+    created = response.json()
+    assert created["filename"] == shown
+    data_dir = site.app.state.settings.data_dir
+    digest = hashlib.sha256(body).hexdigest()
+    assert (data_dir / "uploads" / f"{digest}{Path(shown).suffix}").read_bytes() == body
+    wait_for_answers(editor, created["id"])
+    filled = editor.get(f"/api/v1/questionnaires/{created['id']}/export/filled")
+    assert filled.status_code == 200
+    stem = Path(shown).stem
+    assert filled.headers["content-disposition"] == f'attachment; filename="{stem}_filled.csv"'
 
 
 def test_upload_needs_a_prospect(site: Site) -> None:

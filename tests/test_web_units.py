@@ -24,6 +24,7 @@ from service.web.questionnaires import (
     confidence_band,
     create_questionnaire,
     deal_from_form,
+    safe_filename,
     store_upload,
 )
 from service.web.review import (
@@ -94,6 +95,16 @@ def test_uploads_are_content_addressed_and_never_rewritten(tmp_path: Path) -> No
     assert stored.stat().st_mtime == 1_000_000
     assert store_upload(tmp_path, b"other", "c.xlsx")[0] != first
     assert not list((tmp_path / "uploads").glob("*.partial"))
+
+
+def test_safe_filename_keeps_a_plain_last_component() -> None:
+    assert safe_filename("../../etc/passwd") == "passwd"
+    assert safe_filename("a\\b\\..\\c:d*e?.xlsx") == "cde.xlsx"
+    assert safe_filename("q\x00\x1b\x7f.csv") == "q.csv"
+    assert safe_filename(".bashrc") == "bashrc"
+    assert safe_filename("..") == safe_filename("") == safe_filename("/") == "upload"
+    assert len(safe_filename("x" * 500 + ".docx")) == 200
+    assert safe_filename("x" * 500 + ".docx").endswith(".docx")
 
 
 def test_confidence_bands() -> None:

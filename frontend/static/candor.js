@@ -1,13 +1,22 @@
 // Candor's few behaviours, in plain JS (no inline script: the CSP forbids it).
 "use strict";
 
-// Upload: drag a file onto the drop zone to choose it.
+// Upload: drag a file onto the drop zone to choose it; a file over the server's limit is
+// refused here, before it is sent.
 function setUpDropzones() {
   document.querySelectorAll("[data-dropzone]").forEach((zone) => {
     const input = zone.querySelector("input[type=file]");
     const text = zone.querySelector(".dropzone-text");
     const show = () => {
-      if (input.files.length) text.textContent = input.files[0].name;
+      if (!input.files.length) return;
+      const file = input.files[0];
+      const limit = Number(input.dataset.maxBytes);
+      const tooLarge = limit && file.size > limit;
+      input.setCustomValidity(
+        tooLarge ? `${file.name} is over the ${Math.floor(limit / 1048576)} MiB limit.` : "",
+      );
+      text.textContent = tooLarge ? input.validationMessage : file.name;
+      zone.classList.toggle("invalid", Boolean(tooLarge));
     };
     ["dragenter", "dragover"].forEach((name) =>
       zone.addEventListener(name, (event) => {

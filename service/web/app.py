@@ -7,25 +7,34 @@ from contextlib import asynccontextmanager
 from datetime import date
 
 from fastapi import FastAPI, Request, Response
+from fastapi import HTTPException as FastAPIHTTPException
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
+from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from service.export import ExportError
-from service.ingest import IngestError
+from service.ingest import DEFAULT_LIMITS, IngestError
 from service.settings import REPO_ROOT, Settings
 
 from .database import open_database
 from .deps import Forbidden, NotAuthenticated, render, signed_in
 from .jobs import JobWorker
 from .knowledge import SAMPLE_COMPANY_KEY, Knowledge, fact_value, seed_sample_company
-from .questionnaires import InvalidInput, confidence_band
+from .questionnaires import (
+    REQUEST_BODY_LIMIT,
+    UPLOAD_BODY_LIMIT,
+    InvalidInput,
+    confidence_band,
+)
 from .review import NotFound, VersionConflict
 from .routes import ROUTERS
 
 FRONTEND = REPO_ROOT / "frontend"
+UPLOAD_PATHS = ("/upload", "/api/v1/questionnaires")
 API_PREFIX = "/api/"
 SECURITY_HEADERS = {
     # no inline script or style anywhere: every asset is served from /static
@@ -74,6 +83,7 @@ def create_app(settings: Settings, *, run_jobs: bool = True) -> FastAPI:
     app.state.seeded = seeded
     app.state.templates = _templates()
     app.mount("/static", StaticFiles(directory=FRONTEND / "static"), name="static")
+    app.add_middleware(BodyLimit)  # innermost, so its 413 reaches body parsing unwrapped
     app.middleware("http")(_security_headers)
     _add_error_handlers(app)
     for router in ROUTERS:
@@ -92,7 +102,8 @@ def short_ref(ref: str) -> str:
 def _templates() -> Jinja2Templates:
     templates = Jinja2Templates(directory=FRONTEND / "templates")
     templates.env.globals.update(band=confidence_band, fact_value=fact_value, today=date.today,
-                                 framework_names=FRAMEWORK_NAMES)
+                                 framework_names=FRAMEWORK_NAMES,
+                                 max_upload_bytes=DEFAULT_LIMITS.max_bytes)
     templates.env.filters["short_ref"] = short_ref
     return templates
 
@@ -106,14 +117,55 @@ async def _security_headers(
     return response
 
 
-def _add_error_handlers(app: FastAPI) -> None:
-    """One place decides how a failure looks: JSON under /api/, a page elsewhere."""
+def failure(request: Request, status: int, message: str, **extra: object) -> Response:
+    """How a failure looks: JSON under /api/, a page elsewhere."""
+    if request.url.path.startswith(API_PREFIX):
+        return JSONResponse({"detail": message, **extra}, status_code=status)
+    return render(request, "error.html", signed_in(request), status_code=status,
+                  status=status, message=message, **extra)
 
-    def failure(request: Request, status: int, message: str, **extra: object) -> Response:
-        if request.url.path.startswith(API_PREFIX):
-            return JSONResponse({"detail": message, **extra}, status_code=status)
-        return render(request, "error.html", signed_in(request), status_code=status,
-                      status=status, message=message, **extra)
+
+def _body_limit(path: str) -> int:
+    return UPLOAD_BODY_LIMIT if path in UPLOAD_PATHS else REQUEST_BODY_LIMIT
+
+
+def _too_large(request: Request) -> Response:
+    return failure(request, 413, f"the request is over the {_body_limit(request.url.path) // 2**20}"
+                   " MiB limit: nothing was stored")
+
+
+class BodyLimit:
+    """Refuse request bodies over the limit (413) without reading them whole: a declared
+    length is checked before a byte is read; a body without one is counted as it arrives,
+    and the read that crosses the limit fails with an HTTPException the handlers answer."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        limit = _body_limit(scope["path"])
+        declared = Headers(scope=scope).get("content-length", "")
+        if declared.isdigit() and int(declared) > limit:
+            await _too_large(Request(scope))(scope, receive, send)
+            return
+        received = 0
+
+        async def counted() -> Message:
+            nonlocal received
+            message = await receive()
+            received += len(message.get("body", b""))
+            if received > limit:  # FastAPI passes its own HTTPException through body parsing
+                raise FastAPIHTTPException(413)
+            return message
+
+        await self.app(scope, counted, send)
+
+
+def _add_error_handlers(app: FastAPI) -> None:
+    """Domain errors and HTTP errors, each to its status code, through `failure`."""
 
     async def not_authenticated(request: Request, _exc: Exception) -> Response:
         if request.url.path.startswith(API_PREFIX):
@@ -135,6 +187,8 @@ def _add_error_handlers(app: FastAPI) -> None:
 
     async def http_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, HTTPException)
+        if exc.status_code == 413:
+            return _too_large(request)
         return failure(request, exc.status_code, str(exc.detail))
 
     async def invalid_request(request: Request, exc: Exception) -> Response:

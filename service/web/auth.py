@@ -4,6 +4,11 @@ A session cookie carries a random token; the database keeps only its SHA-256, wi
 session's CSRF token. Every state-changing request with a session must echo that CSRF token
 (form field `csrf_token` or header `X-CSRF-Token`), so another site cannot post on the user's
 behalf even where SameSite does not apply.
+
+Sign-in is throttled in the database (so every app process sees the same count): a few
+failures for one account from one address, or many from one address across accounts, and
+that address must wait; the password is not even checked meanwhile. Counting per address
+keeps an attacker from locking the real user out of their own account.
 """
 
 from __future__ import annotations
@@ -12,19 +17,22 @@ import hashlib
 import hmac
 import secrets
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlmodel import Session, delete, select
+from sqlmodel import Session, col, delete, select
 
-from .models import ROLES, LoginSession, User, utcnow
+from .models import ROLES, LoginFailure, LoginSession, User, utcnow
 
 SESSION_COOKIE = "candor_session"
 LOGIN_CSRF_COOKIE = "candor_login_csrf"  # double-submit token for the login form itself
 SESSION_LIFETIME = timedelta(hours=12)
 CSRF_FIELD = "csrf_token"
 CSRF_HEADER = "X-CSRF-Token"
+LOGIN_WINDOW = timedelta(minutes=15)
+MAX_FAILURES_PER_ACCOUNT = 5  # from one address, within LOGIN_WINDOW
+MAX_FAILURES_PER_ADDRESS = 30  # across all accounts, within LOGIN_WINDOW
 
 _hasher = PasswordHasher()
 # Verified against when the email is unknown, so a wrong email costs as long as a wrong password.
@@ -65,6 +73,50 @@ def create_user(session: Session, email: str, name: str, role: str, password: st
     session.commit()
     session.refresh(user)
     return user
+
+
+class TooManyAttempts(Exception):
+    """Sign-in refused without checking the password; try again after `retry_after` s."""
+
+    def __init__(self, retry_after: int) -> None:
+        minutes = -(-retry_after // 60)
+        super().__init__(f"Too many failed sign-ins: try again in {minutes} minute"
+                         f"{'s' if minutes != 1 else ''}.")
+        self.retry_after = retry_after
+
+
+def sign_in(session: Session, email: str, password: str, address: str) -> User | None:
+    """`authenticate`, throttled per account and address; raises TooManyAttempts."""
+    email = email.strip().lower()
+    now = utcnow()
+    window_start = now - LOGIN_WINDOW
+    blocked_since = max(
+        (oldest for oldest in (
+            _blocking_failure(session, window_start, MAX_FAILURES_PER_ACCOUNT,
+                              LoginFailure.address == address, LoginFailure.email == email),
+            _blocking_failure(session, window_start, MAX_FAILURES_PER_ADDRESS,
+                              LoginFailure.address == address),
+        ) if oldest is not None), default=None)
+    if blocked_since is not None:
+        raise TooManyAttempts(max(1, int((blocked_since + LOGIN_WINDOW - now).total_seconds())))
+    user = authenticate(session, email, password)
+    if user is None:
+        session.exec(delete(LoginFailure).where(col(LoginFailure.at) < window_start))
+        session.add(LoginFailure(email=email, address=address, at=now))
+    else:
+        session.exec(delete(LoginFailure).where(
+            col(LoginFailure.email) == email, col(LoginFailure.address) == address))
+    session.commit()
+    return user
+
+
+def _blocking_failure(session: Session, since: datetime, limit: int, *where: object
+                      ) -> datetime | None:
+    """When `limit` or more failures matching `where` happened since `since`, the time of
+    the one that has to age out of the window before another attempt is allowed."""
+    return session.exec(
+        select(LoginFailure.at).where(col(LoginFailure.at) >= since, *where)
+        .order_by(col(LoginFailure.at).desc()).offset(limit - 1).limit(1)).first()
 
 
 def authenticate(session: Session, email: str, password: str) -> User | None:

@@ -82,3 +82,9 @@ Viewer = Annotated[Principal, Depends(require("viewer"))]
 Editor = Annotated[Principal, Depends(require("editor"))]
 Admin = Annotated[Principal, Depends(require("admin"))]
 Db = Annotated[Session, Depends(db)]
+
+
+def client_address(request: Request) -> str:
+    """The client's IP address (uvicorn's --proxy-headers puts the real one here behind a
+    reverse proxy)."""
+    return request.client.host if request.client else "unknown"

@@ -87,7 +87,7 @@ def download_name(record: QuestionnaireRecord, kind: ExportKind) -> str:
     source = _source_name(record)
     if kind is ExportKind.REPORT:
         return f"{source.stem}_report.xlsx"
-    suffix = ".xlsx" if record.format == "pdf" else source.suffix
+    suffix = ".xlsx" if record.format == "pdf" else source.suffix or f".{record.format}"
     return f"{source.stem}_filled{suffix}"
 
 

@@ -1,16 +1,22 @@
 """Background jobs: a worker thread polling the `job` table.
 
-Jobs live in the database, so a restart loses none: at start-up a job left `running` by a
-stopped process is put back to `pending` and run again from the start (its answers are
-written in the same transaction that marks it done, so a half-run job left nothing behind).
+Jobs live in the database, so a restart loses none, and several app processes can share one
+PostgreSQL: a worker claims a job with a conditional update and keeps its heartbeat fresh
+while it runs. A job whose heartbeat stopped (its process died) is put back to `pending` by
+any worker and run again from the start; its answers are written in the same transaction
+that marks it done, and only by the worker still holding the claim, so a half-run or
+superseded run leaves nothing behind.
 """
 
 from __future__ import annotations
 
 import logging
+import os
+import secrets
+import socket
 import threading
 from collections.abc import Sequence
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -27,13 +33,24 @@ from .questionnaires import answer_dict, load_questionnaire
 
 log = logging.getLogger(__name__)
 POLL_SECONDS = 1.0
+HEARTBEAT_SECONDS = 5.0
+# A running job whose heartbeat is older than this was left by a process that stopped.
+STALE_AFTER = timedelta(seconds=30)
+
+
+class JobLost(Exception):
+    """Another worker took the job over (this one looked dead): drop this run's results."""
 
 
 class JobWorker:
-    def __init__(self, engine: Engine, data_dir: Path, knowledge: Knowledge) -> None:
+    def __init__(self, engine: Engine, data_dir: Path, knowledge: Knowledge,
+                 stale_after: timedelta = STALE_AFTER) -> None:
         self.engine = engine
         self.data_dir = data_dir
         self.knowledge = knowledge
+        self.stale_after = stale_after
+        # who holds a claim: readable in the database when someone asks which process runs what
+        self.name = f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -57,9 +74,13 @@ class JobWorker:
         self._wake.set()
 
     def requeue_interrupted(self) -> int:
+        """Put back to `pending` the running jobs whose worker stopped beating; returns how
+        many. A job another live worker runs keeps its fresh heartbeat and is left alone."""
+        stale = utcnow() - self.stale_after
         with Session(self.engine) as session:
             result = session.exec(
-                update(Job).where(col(Job.status) == "running").values(status="pending", done=0)
+                update(Job).where(col(Job.status) == "running", col(Job.heartbeat_at) < stale)
+                .values(status="pending", done=0, claimed_by="")
             )
             session.commit()
             return result.rowcount  # type: ignore[attr-defined]
@@ -67,6 +88,7 @@ class JobWorker:
     def run_pending(self) -> int:
         """Run every pending job, oldest first; returns how many ran."""
         ran = 0
+        self.requeue_interrupted()
         while not self._stop.is_set() and (job_id := self._claim()) is not None:
             self._run(job_id)
             ran += 1
@@ -87,9 +109,11 @@ class JobWorker:
                 select(Job.id).where(Job.status == "pending").order_by(col(Job.id))
             ).all():
                 # conditional update: another worker process may be claiming the same job
+                now = utcnow()
                 claimed = session.exec(
                     update(Job).where(col(Job.id) == job_id, col(Job.status) == "pending")
-                    .values(status="running", started_at=utcnow())
+                    .values(status="running", started_at=now, heartbeat_at=now,
+                            claimed_by=self.name)
                 )
                 session.commit()
                 if claimed.rowcount == 1:  # type: ignore[attr-defined]
@@ -97,16 +121,47 @@ class JobWorker:
         return None
 
     def _run(self, job_id: int) -> None:
+        beating = threading.Event()
+        heart = threading.Thread(target=self._beat, args=(job_id, beating), daemon=True,
+                                 name=f"candor-job-{job_id}-heartbeat")
+        heart.start()
         try:
             self._answer(job_id)
+        except JobLost:
+            log.warning("job %s was taken over by another worker; this run is dropped", job_id)
         except Exception as exc:
             log.exception("job %s failed", job_id)
             with Session(self.engine) as session:
-                job = session.get(Job, job_id)
-                if job is not None:
-                    job.status, job.finished_at = "failed", utcnow()
-                    job.error = " ".join(str(exc).split())[:500] or type(exc).__name__
+                error = " ".join(str(exc).split())[:500] or type(exc).__name__
+                session.exec(update(Job).where(col(Job.id) == job_id,
+                                               col(Job.claimed_by) == self.name)
+                             .values(status="failed", finished_at=utcnow(), error=error))
+                session.commit()
+        finally:
+            beating.set()
+            heart.join()
+
+    def _beat(self, job_id: int, stop: threading.Event) -> None:
+        """Keep the claim's heartbeat fresh while the job runs, even through long steps
+        (loading the model) that report no progress."""
+        while not stop.wait(HEARTBEAT_SECONDS):
+            try:
+                with Session(self.engine) as session:
+                    session.exec(update(Job).where(col(Job.id) == job_id,
+                                                   col(Job.claimed_by) == self.name)
+                                 .values(heartbeat_at=utcnow()))
                     session.commit()
+            except Exception:  # a missed beat is retried; the job itself reports real errors
+                log.exception("job %s heartbeat", job_id)
+
+    def _finish(self, session: Session, job_id: int, total: int) -> None:
+        """Mark the job done in the caller's transaction, if this worker still holds it."""
+        finished = session.exec(
+            update(Job).where(col(Job.id) == job_id, col(Job.claimed_by) == self.name)
+            .values(status="done", done=total, finished_at=utcnow(), heartbeat_at=utcnow()))
+        if finished.rowcount != 1:  # type: ignore[attr-defined]
+            session.rollback()
+            raise JobLost(job_id)
 
     def _answer(self, job_id: int) -> None:
         with Session(self.engine) as session:
@@ -143,9 +198,7 @@ class JobWorker:
                     basis=item.answer.basis, gap_control=item.gap_control,
                     matches=shown["matches"], citations=shown["citations"],
                 ))
-            job = session.get(Job, job_id)
-            assert job is not None
-            job.status, job.done, job.finished_at = "done", len(questions), utcnow()
+            self._finish(session, job_id, len(questions))
             audit.record(session, None, "questionnaire.answer", f"questionnaire:{record.id}",
                          None, {"answers": len(questions), "as_of": answered.as_of.isoformat()
                                 if answered.as_of else None})
@@ -189,14 +242,14 @@ class JobWorker:
                 audit.record(session, None, "answer.recompute", f"answer:{old.id}", before,
                              answer_dict(old))
                 changed += 1
-            job = session.get(Job, job_id)
-            assert job is not None
-            job.status, job.done, job.finished_at = "done", len(questions), utcnow()
+            self._finish(session, job_id, len(questions))
             audit.record(session, None, "questionnaire.refresh.done",
                          f"questionnaire:{questionnaire_id}", None, {"answers_changed": changed})
             session.commit()
 
     def _progress(self, job_id: int, done: int, total: int) -> None:
         with Session(self.engine) as session:
-            session.exec(update(Job).where(col(Job.id) == job_id).values(done=done, total=total))
+            session.exec(update(Job).where(col(Job.id) == job_id,
+                                           col(Job.claimed_by) == self.name)
+                         .values(done=done, total=total, heartbeat_at=utcnow()))
             session.commit()

@@ -41,6 +41,16 @@ class LoginSession(SQLModel, table=True):
     expires_at: datetime
 
 
+class LoginFailure(SQLModel, table=True):
+    """A failed sign-in, kept for the throttling window (see `auth.sign_in`)."""
+
+    __tablename__ = "login_failure"
+    id: int | None = Field(default=None, primary_key=True)
+    email: str = Field(index=True)
+    address: str = Field(index=True)  # the client's IP address
+    at: datetime = Field(default_factory=utcnow, index=True)
+
+
 class QuestionnaireRecord(SQLModel, table=True):
     __tablename__ = "questionnaire"
     id: int | None = Field(default=None, primary_key=True)
@@ -109,7 +119,7 @@ class ReviewComment(SQLModel, table=True):
 class Job(SQLModel, table=True):
     __tablename__ = "job"
     id: int | None = Field(default=None, primary_key=True)
-    kind: str  # "answer": the one kind so far
+    kind: str  # "answer" (an upload or a column correction) or "refresh" (after a KB edit)
     questionnaire_id: int = Field(foreign_key="questionnaire.id", index=True)
     status: str = Field(default="pending", index=True)
     done: int = 0
@@ -118,6 +128,9 @@ class Job(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow)
     started_at: datetime | None = None
     finished_at: datetime | None = None
+    # the worker process running it, and when that worker last showed it was alive
+    claimed_by: str = ""
+    heartbeat_at: datetime | None = None
 
 
 class TemplateMapping(SQLModel, table=True):
@@ -182,7 +195,8 @@ class AuditEvent(SQLModel, table=True):
 
 
 WEB_TABLES = (
-    User, LoginSession, QuestionnaireRecord, QuestionRecord, AnswerRecord, ReviewComment, Job,
-    AuditEvent, TemplateMapping, LibraryAnswer, ControlOverride, EvidenceOverride,
+    User, LoginSession, LoginFailure, QuestionnaireRecord, QuestionRecord, AnswerRecord,
+    ReviewComment, Job, AuditEvent, TemplateMapping, LibraryAnswer, ControlOverride,
+    EvidenceOverride,
 )
 WEB_TABLE_NAMES = frozenset(table.__tablename__ for table in WEB_TABLES)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date
@@ -12,7 +13,7 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from service.answering.engine import FRAMEWORKS, Thresholds
-from service.ingest import Questionnaire, parse
+from service.ingest import DEFAULT_LIMITS, Questionnaire, parse
 
 from . import audit
 from .auth import Principal
@@ -30,6 +31,11 @@ from .models import (
 )
 
 UPLOADS = "uploads"
+# Request bodies are refused (413) past these sizes before they are read whole: an upload may
+# carry the largest file ingest accepts plus the form around it; other requests are small.
+UPLOAD_BODY_LIMIT = DEFAULT_LIMITS.max_bytes + 256 * 1024
+REQUEST_BODY_LIMIT = 1024 * 1024
+_UNSAFE_NAME_CHARACTERS = re.compile(r"[\x00-\x1f\x7f<>:\"|?*]")
 CONFIDENCE_BANDS = ("high", "medium", "low")
 _THRESHOLDS = Thresholds()
 
@@ -71,13 +77,23 @@ def deal_from_form(
     return Deal(prospect.strip(), value, due, chosen)
 
 
+def safe_filename(name: str) -> str:
+    """The name a browser or script sent, cut to its last path component (either slash) and
+    stripped of control and reserved characters: it is only ever shown and used to name
+    downloads, never to find a file on disk (originals are stored by content hash)."""
+    base = re.split(r"[/\\]", name)[-1]
+    base = _UNSAFE_NAME_CHARACTERS.sub("", base).strip().lstrip(".")
+    return base[-200:] or "upload"
+
+
 def store_upload(data_dir: Path, data: bytes, filename: str) -> tuple[str, str]:
     """Keep the original file under its content hash; returns (relative path, sha256).
 
     The same bytes uploaded twice share one file, and a stored file is never rewritten.
     """
     digest = hashlib.sha256(data).hexdigest()
-    suffix = Path(filename).suffix.lower()[:10] if Path(filename).suffix.isascii() else ""
+    suffix = Path(filename).suffix.lower()
+    suffix = suffix if re.fullmatch(r"\.[a-z0-9]{1,9}", suffix) else ""
     relative = f"{UPLOADS}/{digest}{suffix}"
     target = data_dir / relative
     if not target.exists():
@@ -95,6 +111,7 @@ def create_questionnaire(
 
     A column correction saved for the file's template is applied before anything is stored.
     """
+    filename = safe_filename(filename)
     questionnaire = parse(data, filename)
     relative, digest = store_upload(data_dir, data, filename)
     cells = read_cells(data_dir / relative, questionnaire.format)

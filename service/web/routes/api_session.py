@@ -12,12 +12,13 @@ from sqlmodel import Session
 from ..auth import (
     SESSION_COOKIE,
     Principal,
-    authenticate,
+    TooManyAttempts,
     end_session,
     principal_for,
+    sign_in,
     start_session,
 )
-from ..deps import db, require
+from ..deps import client_address, db, require
 from .pages_auth import set_session_cookie
 
 router = APIRouter(prefix="/api/v1", tags=["session"])
@@ -34,9 +35,15 @@ def _me(principal: Principal) -> dict[str, Any]:
 
 
 @router.post("/session", summary="Sign in; returns the CSRF token for later writes")
-def sign_in(credentials: Credentials, session: Annotated[Session, Depends(db)]) -> Response:
+def start(
+    credentials: Credentials, request: Request, session: Annotated[Session, Depends(db)]
+) -> Response:
     # a JSON body cannot be sent cross-site without a CORS preflight, which this API refuses
-    user = authenticate(session, credentials.email, credentials.password)
+    try:
+        user = sign_in(session, credentials.email, credentials.password, client_address(request))
+    except TooManyAttempts as refused:
+        return JSONResponse({"detail": str(refused)}, status_code=429,
+                            headers={"Retry-After": str(refused.retry_after)})
     if user is None:
         return JSONResponse({"detail": "wrong email or password"}, status_code=401)
     token = start_session(session, user)
@@ -48,7 +55,7 @@ def sign_in(credentials: Credentials, session: Annotated[Session, Depends(db)]) 
 
 
 @router.delete("/session", summary="Sign out")
-def sign_out(
+def end(
     request: Request,
     session: Annotated[Session, Depends(db)],
     _signed_in: Annotated[Principal, Depends(require("viewer"))],

@@ -13,13 +13,14 @@ from ..auth import (
     SESSION_COOKIE,
     SESSION_LIFETIME,
     Principal,
-    authenticate,
+    TooManyAttempts,
     end_session,
     new_token,
+    sign_in,
     start_session,
     tokens_match,
 )
-from ..deps import db, render, require, safe_next
+from ..deps import client_address, db, render, require, safe_next
 
 router = APIRouter(include_in_schema=False)
 
@@ -47,12 +48,18 @@ def login(
     next: Annotated[str, Form()] = "/",
 ) -> Response:
     expected = request.cookies.get(LOGIN_CSRF_COOKIE, "")
-    user = authenticate(session, email, password) if tokens_match(expected, csrf_token) else None
+    error, status, headers = "Wrong email or password, or the form expired: try again.", 401, {}
+    try:
+        user = (sign_in(session, email, password, client_address(request))
+                if tokens_match(expected, csrf_token) else None)
+    except TooManyAttempts as refused:
+        user, error, status = None, str(refused), 429
+        headers = {"Retry-After": str(refused.retry_after)}
     if user is None:
         token = new_token()
-        response = render(request, "login.html", None, status_code=401, login_csrf=token,
-                          next=safe_next(next), email=email,
-                          error="Wrong email or password, or the form expired: try again.")
+        response = render(request, "login.html", None, status_code=status, login_csrf=token,
+                          next=safe_next(next), email=email, error=error)
+        response.headers.update(headers)
         response.set_cookie(LOGIN_CSRF_COOKIE, token, httponly=True, samesite="strict",
                             path="/login")
         return response
