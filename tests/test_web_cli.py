@@ -4,14 +4,23 @@ from __future__ import annotations
 
 import argparse
 import io
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
 from pathlib import Path
 
+import httpx
 import pytest
 from sqlmodel import Session, select
 
 from service.web import cli
 from service.web.database import open_database
 from service.web.models import User
+
+EXIT_BAD_INPUT = cli.EXIT_BAD_INPUT
 
 
 def _run(argv: list[str]) -> int:
@@ -54,3 +63,52 @@ def test_serve_seeds_on_first_run_and_prints_how_to_sign_in(
     assert _run(["serve", "--data-dir", str(tmp_path), "--port", "8123"]) == 0
     again = capsys.readouterr().out
     assert "Seeded" not in again and "password" not in again and ":8123/" in again
+
+
+def test_several_workers_need_postgresql_and_share_it(
+    tmp_path: Path, database_url: str, monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    if database_url.startswith("sqlite"):
+        monkeypatch.setenv("DATABASE_URL", database_url)
+        assert _run(["serve", "--data-dir", str(tmp_path), "--workers", "2"]) == EXIT_BAD_INPUT
+        assert "needs PostgreSQL" in capsys.readouterr().err
+        return
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = subprocess.Popen(
+        [str(Path(sys.executable).with_name("candor")), "serve", "--data-dir", str(tmp_path),
+         "--port", str(port), "--workers", "2"],
+        env={**os.environ, "DATABASE_URL": database_url}, stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 60
+        while not _answers(f"http://127.0.0.1:{port}/login"):
+            assert server.poll() is None, server.communicate()[1]
+            assert time.monotonic() < deadline, "the server did not start"
+            time.sleep(0.2)
+        assert all(_answers(f"http://127.0.0.1:{port}/login") for _ in range(20))
+        children = Path(f"/proc/{server.pid}/task/{server.pid}/children").read_text().split()
+        commands = [Path(f"/proc/{child}/cmdline").read_bytes() for child in children]
+        assert sum(b"spawn_main" in command for command in commands) == 2, commands
+    finally:
+        server.send_signal(signal.SIGINT)
+        try:
+            out, err = server.communicate(timeout=30)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            out, err = server.communicate()
+    assert "Traceback" not in err, err
+    assert out.count("Seeded the sample company") == 1 and "Sign in as" in out
+    engine = open_database(database_url)
+    with Session(engine) as session:  # one admin, however many workers prepared the database
+        assert [u.email for u in session.exec(select(User))] == [cli.FIRST_ADMIN]
+    engine.dispose()
+
+
+def _answers(url: str) -> bool:
+    try:
+        return httpx.get(url, timeout=5).status_code == 200
+    except httpx.TransportError:
+        return False

@@ -1,6 +1,6 @@
-"""The job worker without the model: claims are exclusive across workers sharing one
-database, a job whose worker died is resumed, a superseded run writes nothing, failures are
-recorded."""
+"""Several app processes on one database, without the model: job claims are exclusive, a job
+whose worker died is resumed, a superseded run writes nothing, failures are recorded, and a
+knowledge edit made through one process is what every other one answers from."""
 
 from __future__ import annotations
 
@@ -12,10 +12,12 @@ import pytest
 from fastapi import FastAPI
 from sqlmodel import Session, select
 
+from service.controls import Status
 from service.settings import Settings
 from service.web.app import create_app
 from service.web.auth import Principal, create_user
 from service.web.jobs import JobLost, JobWorker
+from service.web.kb_edit import set_control_status
 from service.web.models import Job, QuestionnaireRecord, utcnow
 from service.web.questionnaires import Deal, create_questionnaire
 
@@ -122,3 +124,23 @@ def test_a_failing_job_is_marked_failed_with_a_one_line_reason(
     assert job.status == "failed" and job.finished_at is not None
     assert job.error and "\n" not in job.error
     assert app.state.worker.run_pending() == 0
+
+
+def test_a_knowledge_edit_made_in_one_process_is_seen_by_every_other(
+    tmp_path: Path, database_url: str
+) -> None:
+    here = _app_with_jobs(tmp_path, database_url)
+    elsewhere = create_app(Settings(data_dir=tmp_path, database_url=database_url),
+                           run_jobs=False)  # another app process on the same database
+    knowledge = elsewhere.state.knowledge
+    control_id, state = next((c, s) for c, s in knowledge.company.control_states.items()
+                             if s.status is Status.IMPLEMENTED)
+    with Session(here.state.engine) as session:
+        admin = create_user(session, "admin@example.com", "Ad", "admin", "long enough pw")
+        assert admin.id is not None
+        actor = Principal(admin.id, admin.email, admin.name, admin.role, "csrf")
+        set_control_status(session, here.state.knowledge, actor, control_id, "planned",
+                           "Withdrawn after the audit finding.", "2027-03-01")
+    seen = knowledge.company.control_states[control_id]
+    assert (seen.status, seen.note) == (Status.PLANNED, "Withdrawn after the audit finding.")
+    assert state.status is Status.IMPLEMENTED  # what that process had before

@@ -20,7 +20,7 @@ from service.export import ExportError
 from service.ingest import DEFAULT_LIMITS, IngestError
 from service.settings import REPO_ROOT, Settings
 
-from .database import open_database
+from .database import exclusive, open_database
 from .deps import Forbidden, NotAuthenticated, render, signed_in
 from .jobs import JobWorker
 from .knowledge import SAMPLE_COMPANY_KEY, Knowledge, fact_value, seed_sample_company
@@ -56,7 +56,8 @@ def create_app(settings: Settings, *, run_jobs: bool = True) -> FastAPI:
     """
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     engine = open_database(settings.database_url)
-    seeded = seed_sample_company(engine, settings.knowledge_dir)
+    with exclusive(engine):
+        seeded = seed_sample_company(engine, settings.knowledge_dir)
     knowledge = Knowledge(engine, SAMPLE_COMPANY_KEY, settings.data_dir / "cache")
     worker = JobWorker(engine, settings.data_dir, knowledge)
 
@@ -89,6 +90,12 @@ def create_app(settings: Settings, *, run_jobs: bool = True) -> FastAPI:
     for router in ROUTERS:
         app.include_router(router)
     return app
+
+
+def app_from_env() -> FastAPI:
+    """The factory each of `candor serve --workers N`'s processes calls (settings from the
+    environment the command set)."""
+    return create_app(Settings.from_env())
 
 
 FRAMEWORK_NAMES = {"soc2": "SOC 2", "hipaa": "HIPAA", "gdpr": "GDPR"}

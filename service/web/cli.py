@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import getpass
+import os
 import secrets
 import sys
 from pathlib import Path
@@ -33,6 +34,9 @@ def add_commands(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default: "
                        "127.0.0.1, this machine only)")
     serve.add_argument("--port", type=int, default=8000, help="port (default: 8000)")
+    serve.add_argument("--workers", type=int, default=1, metavar="N",
+                       help="app processes sharing the port (default: 1); more than one needs "
+                       "PostgreSQL (DATABASE_URL); each loads the model (~0.7 GB) when it answers")
     serve.set_defaults(func=run_serve)
 
     user = subparsers.add_parser("user", help="manage web application users")
@@ -79,6 +83,11 @@ def run_serve(args: argparse.Namespace) -> int:
     from .app import create_app
 
     settings = Settings.from_env(args.data_dir)
+    if args.workers < 1 or (args.workers > 1 and settings.database_url.startswith("sqlite")):
+        print("candor: --workers above 1 needs PostgreSQL: set DATABASE_URL (SQLite serves one "
+              "process)" if args.workers > 1 else "candor: --workers must be at least 1",
+              file=sys.stderr)
+        return EXIT_BAD_INPUT
     app = create_app(settings)
     if app.state.seeded:
         print(f"Seeded the sample company into {_where(settings)}.")
@@ -90,7 +99,14 @@ def run_serve(args: argparse.Namespace) -> int:
               "`candor user add EMAIL --role editor`).")
     else:
         print("Sign in with your account; add people with `candor user add EMAIL --role ROLE`.")
-    uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
+    if args.workers == 1:
+        uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
+        return 0
+    app.state.engine.dispose()
+    # the worker processes build their own app from the environment: hand them the data dir
+    os.environ["CANDOR_DATA_DIR"] = str(settings.data_dir)
+    uvicorn.run("service.web.app:app_from_env", factory=True, workers=args.workers,
+                host=args.host, port=args.port, log_level="warning")
     return 0
 
 

@@ -3,9 +3,12 @@ brought up to date by the Alembic migrations in `migrations/`."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, event
+from sqlalchemy import Engine, event, text
 
 from service.controls.db import engine_for
 from service.settings import REPO_ROOT
@@ -13,6 +16,7 @@ from service.settings import REPO_ROOT
 from .models import WEB_TABLE_NAMES
 
 MIGRATIONS_DIR = REPO_ROOT / "migrations"
+_PREPARE_LOCK = 0x43414E44  # "CAND": the PostgreSQL advisory lock taken while preparing
 
 
 def open_database(database_url: str) -> Engine:
@@ -21,8 +25,25 @@ def open_database(database_url: str) -> Engine:
         # the job worker writes while requests read: WAL lets them, and waiting beats "locked"
         event.listen(engine, "connect", _sqlite_pragmas)
         engine.dispose()  # drop connections opened before the listener
-    migrate(engine)
+    with exclusive(engine):
+        migrate(engine)
     return engine
+
+
+@contextmanager
+def exclusive(engine: Engine) -> Iterator[None]:
+    """One process at a time: app workers starting together on one PostgreSQL take turns to
+    migrate and seed it. (Several workers are for PostgreSQL; SQLite serves one process.)"""
+    if engine.dialect.name != "postgresql":
+        yield
+        return
+    with engine.connect() as connection:
+        connection.execute(text("SELECT pg_advisory_lock(:key)"), {"key": _PREPARE_LOCK})
+        try:
+            yield
+        finally:
+            connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": _PREPARE_LOCK})
+            connection.commit()
 
 
 def migrate(engine: Engine) -> None:

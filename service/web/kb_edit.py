@@ -95,7 +95,6 @@ def set_control_status(
     saved.updated_by, saved.updated_at = actor.user_id, utcnow()
     session.add(saved)
     session.commit()
-    knowledge.reload()
     after = control_state_dict(knowledge, control_id, today)
     if after == before:
         return after, Reevaluation()
@@ -131,7 +130,6 @@ def set_evidence_dates(
     saved.updated_by, saved.updated_at = actor.user_id, utcnow()
     session.add(saved)
     session.commit()
-    knowledge.reload()
     after = evidence_dates_dict(knowledge, evidence_id)
     if after == before:
         return after, Reevaluation()

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col, func, select
 
 from service.answering.engine import FRAMEWORKS
 from service.controls import (
@@ -52,10 +52,12 @@ class Knowledge:
 
     The embedding model takes seconds to load, so the Matcher is built on first use (the first
     answering job), once per process, and shared by later jobs. The company's answer library is
-    the profile's own plus the answers people saved (`LibraryAnswer`); saving one calls
-    `reload_library`, and the next job gets a Matcher indexing it (same embedding model).
-    Admins' edits of control status and evidence dates (`ControlOverride`,
-    `EvidenceOverride`) are applied over the stored profile the same way.
+    the profile's own plus the answers people saved (`LibraryAnswer`), and admins' edits of
+    control status and evidence dates (`ControlOverride`, `EvidenceOverride`) apply over the
+    stored profile. Every read of `company` or `matcher()` first compares a one-query revision
+    of those tables with the one it was built from, so an edit made through any app process
+    (several can share one database) is seen by all of them before their next answer: no
+    process answers from a control status an admin has already withdrawn.
     """
 
     def __init__(self, engine: Engine, company_key: str, cache_dir: Path) -> None:
@@ -69,13 +71,22 @@ class Knowledge:
         self._matcher: Matcher | None = None
         self._embedder: Embedder | None = None
         self._lock = threading.Lock()
-        self.company: CompanyProfile = self._build_company()
+        self._revision = self._read_revision()
+        self._company = self._build_company()
+
+    @property
+    def company(self) -> CompanyProfile:
+        """The profile with the saved answers and admins' edits, as the database has them now."""
+        with self._lock:
+            self._sync()
+            return self._company
 
     def matcher(self) -> Matcher:
         """Answer with `matcher().company`: the profile this Matcher indexed."""
         with self._lock:
+            self._sync()
             if self._matcher is None:
-                self._matcher = Matcher(self.kb, self.company, embedder=self._embedder,
+                self._matcher = Matcher(self.kb, self._company, embedder=self._embedder,
                                         cache_dir=self._cache_dir)
                 self._embedder = self._matcher.embedder
             return self._matcher
@@ -85,13 +96,25 @@ class Knowledge:
         """The company as stored from its YAML profile, without admins' edits."""
         return self._profile
 
-    def reload(self) -> None:
-        """Re-read saved answers and edits; the next answering job gets a Matcher over them."""
-        with self._lock:
-            self.company = self._build_company()
+    def _sync(self) -> None:
+        """Rebuild the company (and drop the Matcher) if the edits changed since; the lock is
+        held. A change landing between the two reads only causes one more rebuild later."""
+        revision = self._read_revision()
+        if revision != self._revision:
+            self._revision = revision
+            self._company = self._build_company()
             self._matcher = None
 
-    reload_library = reload
+    def _read_revision(self) -> tuple[Any, ...]:
+        key = self._profile.key
+        changes = ((LibraryAnswer.company_key, LibraryAnswer.id),
+                   (ControlOverride.company_key, ControlOverride.updated_at),
+                   (EvidenceOverride.company_key, EvidenceOverride.updated_at))
+        with Session(self._engine) as session:
+            return tuple(session.exec(select(*(
+                select(aggregate(changed)).where(company == key).scalar_subquery()
+                for company, changed in changes
+                for aggregate in (func.count, func.max)))).one())
 
     def _build_company(self) -> CompanyProfile:
         key = self._profile.key

@@ -122,7 +122,6 @@ def save_to_library(
                   "controls": entry.controls})
     session.commit()
     session.refresh(entry)
-    knowledge.reload_library()
     return entry
 
 
