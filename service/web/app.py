@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import tempfile
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from datetime import date
+from pathlib import Path
 
 from fastapi import FastAPI, Request, Response
 from fastapi import HTTPException as FastAPIHTTPException
@@ -95,7 +97,28 @@ def create_app(settings: Settings, *, run_jobs: bool = True) -> FastAPI:
 def app_from_env() -> FastAPI:
     """The factory each of `candor serve --workers N`'s processes calls (settings from the
     environment the command set)."""
-    return create_app(Settings.from_env())
+    settings = Settings.from_env()
+    use_temporary_dir(settings.data_dir)
+    return create_app(settings)
+
+
+TEMPORARY = "tmp"
+
+
+def use_temporary_dir(data_dir: Path) -> str | None:
+    """Make `tmp/` in the data directory this process's directory for temporary files; returns
+    the setting it replaces.
+
+    Libraries put temporary files in the default one with no say for the caller: Starlette
+    spools uploads over 1 MiB, openpyxl writes each worksheet of every XLSX it saves (the
+    answers) there first, torch makes its compile cache folder on import. Pointed here, none
+    of it lands outside the data directory. Set once per server process, by `candor serve`
+    and `app_from_env`; not by `create_app`, which tests call many times in one process.
+    """
+    folder = (data_dir / TEMPORARY).resolve()
+    folder.mkdir(parents=True, exist_ok=True)
+    previous, tempfile.tempdir = tempfile.tempdir, str(folder)
+    return previous
 
 
 FRAMEWORK_NAMES = {"soc2": "SOC 2", "hipaa": "HIPAA", "gdpr": "GDPR"}

@@ -7,6 +7,7 @@ import getpass
 import os
 import secrets
 import sys
+import tempfile
 from pathlib import Path
 
 from sqlalchemy import Engine
@@ -78,9 +79,7 @@ def run_user_add(args: argparse.Namespace) -> int:
 
 
 def run_serve(args: argparse.Namespace) -> int:
-    import uvicorn
-
-    from .app import create_app
+    from .app import use_temporary_dir
 
     settings = Settings.from_env(args.data_dir)
     if args.workers < 1 or (args.workers > 1 and settings.database_url.startswith("sqlite")):
@@ -88,6 +87,18 @@ def run_serve(args: argparse.Namespace) -> int:
               "process)" if args.workers > 1 else "candor: --workers must be at least 1",
               file=sys.stderr)
         return EXIT_BAD_INPUT
+    previous = use_temporary_dir(settings.data_dir)  # nothing is written outside the data dir
+    try:
+        return _serve(args, settings)
+    finally:
+        tempfile.tempdir = previous
+
+
+def _serve(args: argparse.Namespace, settings: Settings) -> int:
+    import uvicorn
+
+    from .app import create_app
+
     app = create_app(settings)
     if app.state.seeded:
         print(f"Seeded the sample company into {_where(settings)}.")
