@@ -41,7 +41,7 @@ from lxml import etree
 
 from .grid import Cell, Grid, interpret
 from .model import IngestError, Location, Question, Questionnaire, Skipped
-from .source import Limits
+from .source import DEFAULT_LIMITS, Limits
 from .text import (
     clean,
     infer_answer_type,
@@ -1405,7 +1405,7 @@ def _all_nested(table: _Table) -> Iterator[_Table]:
 def parse_docx(data: bytes, limits: Limits) -> Questionnaire:
     """Questions, answer slots and skipped blocks of a Word questionnaire."""
     try:
-        document, styles = _load(data)
+        document, styles = _load(data, limits)
         body = document.find(_w("body"))
         if body is None:
             raise IngestError("the Word document has no body")
@@ -1430,10 +1430,17 @@ _PARSER = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=Fals
                           huge_tree=False)
 
 
-def _load(data: bytes) -> tuple[etree._Element, etree._Element | None]:
+def _load(
+    data: bytes, limits: Limits = DEFAULT_LIMITS
+) -> tuple[etree._Element, etree._Element | None]:
     with zipfile.ZipFile(io.BytesIO(data)) as archive:
         names = set(archive.namelist())
         main = _target(archive, names, "_rels/.rels", "", _OFFICE_DOCUMENT) or "word/document.xml"
+        size = archive.getinfo(main).file_size
+        if size > limits.max_document_bytes:
+            # parsed whole: reading it takes over ten times its size in memory
+            raise IngestError(f"the Word document's text is {size / 1e6:.0f} MB of XML, over the "
+                              f"{limits.max_document_bytes / 1e6:.0f} MB limit")
         folder, name = posixpath.split(main)
         styles = _target(archive, names, posixpath.join(folder, "_rels", f"{name}.rels"), folder,
                          _STYLES)

@@ -15,10 +15,13 @@ Tabular content (a header naming an answer column, or an ID column) goes through
 
 from __future__ import annotations
 
+import base64
+import binascii
 import io
 import itertools
 import math
 import re
+import zlib
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
@@ -26,6 +29,7 @@ from dataclasses import dataclass, field, replace
 import pdfplumber
 from pdfminer.pdfdocument import PDFEncryptionError, PDFPasswordIncorrect
 from pdfminer.pdftypes import resolve1
+from pdfminer.psparser import LIT
 from pdfplumber.utils.exceptions import PdfminerException
 
 from .grid import Cell, Grid, GridResult, header_roles, interpret
@@ -71,6 +75,10 @@ _YES_NO = ("Yes", "No")
 _JAVASCRIPT = re.compile(rb"/(JavaScript|JS)\b")
 _ENCRYPTED = ("the PDF is encrypted (password-protected): remove the password and upload it "
               "again")
+_STREAM = re.compile(rb"(?<!end)stream(?:\r\n|\n|\r)")
+_FILTER = re.compile(rb"/Filter\s*(\[[^\]]*\]|/[^\s/\[\]<>()]+)")
+_INFLATE_STEP = 1 << 20
+_ASCII_FILTERS = (b"ASCIIHexDecode", b"AHx", b"ASCII85Decode", b"A85")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -81,6 +89,7 @@ def parse_pdf(data: bytes, limits: Limits) -> Questionnaire:
     if b"%%EOF" not in data[-4096:]:
         raise IngestError("the PDF is truncated or damaged (no end-of-file marker): export or "
                           "download it again")
+    _refuse_decompression_bomb(data, limits)
     try:
         pages, notices = _read_document(data, limits)
         return _questionnaire(pages, notices)
@@ -96,6 +105,70 @@ def parse_pdf(data: bytes, limits: Limits) -> Questionnaire:
                           f"{': ' + detail if detail else ''})") from None
 
 
+def _refuse_decompression_bomb(data: bytes, limits: Limits) -> None:
+    """Measure, bounded, what the Flate streams inflate to before pdfminer inflates them whole.
+
+    pdfminer holds every stream it decodes in memory, and zeros deflate 1000 to 1: a few MB of
+    PDF could otherwise fill gigabytes. Streams are found by their keyword (no parser yet);
+    ASCIIHex/ASCII85 layers in front of the Flate filter are undone first.
+    """
+    budget = limits.max_uncompressed_bytes
+    measured_to = 0
+    for match in _STREAM.finditer(data):
+        start = match.end()
+        if start < measured_to:
+            continue  # the keyword was inside the stream just measured
+        head = data[max(0, match.start() - 1024):match.start()]
+        filters = _FILTER.findall(head[head.rfind(b"obj") + 1:])
+        names = [re.sub(rb"#([0-9A-Fa-f]{2})", lambda m: bytes([int(m[1], 16)]), name)  # /A#385
+                 for name in re.findall(rb"/([^\s/\[\]]+)", filters[-1] if filters else b"")]
+        body: bytes | memoryview = memoryview(data)[start:]
+        if names and names[0] in _ASCII_FILTERS:
+            stop = data.find(b"endstream", start)
+            body = data[start:stop if stop >= 0 else len(data)]
+            while names and names[0] in _ASCII_FILTERS:
+                body = _ascii_decoded(body, names.pop(0))
+        size, used = _inflated_size(body, budget)
+        budget -= size
+        if budget < 0:
+            raise IngestError("refusing a likely decompression bomb: the PDF's streams expand to "
+                              f"more than {limits.max_uncompressed_bytes / 1e6:.0f} MB")
+        if isinstance(body, memoryview):
+            measured_to = start + used
+
+
+def _ascii_decoded(body: bytes, name: bytes) -> bytes:
+    hexadecimal = name in (b"ASCIIHexDecode", b"AHx")
+    end = body.find(b">" if hexadecimal else b"~>")
+    body = re.sub(rb"\s", b"", body if end < 0 else body[:end])
+    try:
+        if hexadecimal:
+            return binascii.unhexlify(body + b"0" * (len(body) % 2))
+        return base64.a85decode(body)
+    except ValueError:
+        return b""  # not decodable here: pdfminer will find it damaged too
+
+
+def _inflated_size(compressed: bytes | memoryview, budget: int) -> tuple[int, int]:
+    """How many bytes the zlib stream at the start of `compressed` inflates to (counting stops
+    just past `budget`), and how many compressed bytes it took; (0, 0) when it is not zlib."""
+    inflater = zlib.decompressobj()
+    size = used = 0
+    pending: bytes | memoryview = b""
+    try:
+        while size <= budget and not inflater.eof:
+            if not pending:
+                pending = compressed[used:used + _INFLATE_STEP]
+                if not pending:
+                    break
+                used += len(pending)
+            size += len(inflater.decompress(pending, _INFLATE_STEP))
+            pending = inflater.unconsumed_tail
+    except zlib.error:
+        pass  # not zlib, or damaged: pdfminer keeps what inflated before the damage
+    return size, used - len(pending) - len(inflater.unused_data)
+
+
 def _read_document(data: bytes, limits: Limits) -> tuple[list[_PageContent], list[str]]:
     notices: list[str] = []
     with pdfplumber.open(io.BytesIO(data)) as pdf:
@@ -104,7 +177,7 @@ def _read_document(data: bytes, limits: Limits) -> tuple[list[_PageContent], lis
             raise IngestError(_too_many_pages(declared, limits))
         if len(pdf.pages) > limits.max_pages:
             raise IngestError(_too_many_pages(len(pdf.pages), limits))
-        if _JAVASCRIPT.search(data):
+        if _JAVASCRIPT.search(data) or _catalog_javascript(pdf.doc.catalog):
             notices.append("the PDF carries JavaScript: it was not run; only the text was read")
         pages = []
         for number, page in enumerate(pdf.pages, start=1):
@@ -121,6 +194,16 @@ def _read_document(data: bytes, limits: Limits) -> tuple[list[_PageContent], lis
         notices.append(f"page(s) {', '.join(blank)} have no text layer (scanned image?) and were "
                        "skipped: OCR is not supported")
     return pages, notices
+
+
+def _catalog_javascript(catalog: dict) -> bool:
+    """Document-level JavaScript the byte search misses: in a compressed object stream, or
+    named with #-escapes (/Java#53cript)."""
+    names = resolve1(catalog.get("Names"))
+    if isinstance(names, dict) and "JavaScript" in names:
+        return True
+    action = resolve1(catalog.get("OpenAction"))
+    return isinstance(action, dict) and resolve1(action.get("S")) == LIT("JavaScript")
 
 
 def _too_many_pages(count: int, limits: Limits) -> str:

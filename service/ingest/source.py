@@ -31,8 +31,10 @@ class Limits:
     max_sheets: int = 250
     max_rows: int = 100_000  # per sheet or CSV
     max_columns: int = 1_000
+    max_shared_strings: int = 500_000  # a workbook's string table (openpyxl holds it whole)
     max_pages: int = 600
     max_tables: int = 5_000
+    max_document_bytes: int = 64 * 1024 * 1024  # a DOCX's main XML part, parsed whole
 
 
 DEFAULT_LIMITS = Limits()

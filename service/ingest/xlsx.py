@@ -4,17 +4,20 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import itertools
+import operator
 import posixpath
 import re
 import warnings
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 from lxml import etree
 from openpyxl import load_workbook
-from openpyxl.utils.cell import get_column_letter, range_boundaries
+from openpyxl.utils.cell import column_index_from_string, get_column_letter, range_boundaries
 from openpyxl.workbook.workbook import Workbook
+from openpyxl.worksheet._read_only import ReadOnlyWorksheet
 
 from .grid import AnswerCodes, Cell, Grid, interpret
 from .model import IngestError, Location, Questionnaire, Skipped
@@ -27,6 +30,9 @@ _PKG_REL = "http://schemas.openxmlformats.org/package/2006/relationships"
 _XM = "http://schemas.microsoft.com/office/excel/2006/main"
 _X14 = "http://schemas.microsoft.com/office/spreadsheetml/2009/9/main"
 _TRAILING_EMPTY_ROWS = 5_000
+_EXCEL_MAX_COLUMNS = 16_384  # XFD: a row listing more cells than this is not a spreadsheet
+_SST_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sharedStrings+xml"
+_CT = "http://schemas.openxmlformats.org/package/2006/content-types"
 _PARSER = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False)
 
 # Sheets written for the requester, not the respondent. Generic words, not template names.
@@ -48,6 +54,7 @@ class _SheetXml:
     merges: list[str] = field(default_factory=list)
     hidden_columns: set[int] = field(default_factory=set)  # 0-based
     rows: int = 0
+    last_column: int = 0  # of any cell listed, even an empty styled one
 
 
 def parse_xlsx(data: bytes, limits: Limits, macro_enabled: bool = False) -> Questionnaire:
@@ -69,9 +76,23 @@ def parse_xlsx(data: bytes, limits: Limits, macro_enabled: bool = False) -> Ques
         else:
             candidates.append(name)
     xml = {name: _read_sheet_xml(archive, sheets[name][0], name, limits) for name in candidates}
-    book = _Book(_load(data), limits)
+    _check_shared_strings(archive, limits)
+
+    def sheet_xml(sheet: str) -> _SheetXml:
+        if sheet not in xml:
+            xml[sheet] = (
+                _read_sheet_xml(archive, sheets[sheet][0], sheet, limits)
+                if sheet in sheets
+                else _SheetXml()
+            )
+        return xml[sheet]
+
+    book = _Book(_load(data), limits, sheet_xml)
     codes = _answer_codes(book)
     for name in candidates:
+        if name not in book.sheetnames:  # a chart sheet: one chart, no cells
+            questionnaire.skipped.append(Skipped(name, "chart_sheet", name))
+            continue
         grid = _grid(book, name, xml[name])
         result = interpret(grid, codes)
         if not result.questions:
@@ -135,6 +156,7 @@ def _read_sheet_xml(archive: zipfile.ZipFile, part: str, name: str, limits: Limi
     cell_tag, row_tag = f"{{{_MAIN}}}c", f"{{{_MAIN}}}row"
     classic, x14 = f"{{{_MAIN}}}dataValidation", f"{{{_X14}}}dataValidation"
     merge, column = f"{{{_MAIN}}}mergeCell", f"{{{_MAIN}}}col"
+    cells = position = 0  # cells in the current row, and the column of the last one
     try:
         for _, element in etree.iterparse(
             stream, events=("end",), resolve_entities=False, no_network=True, huge_tree=False
@@ -143,7 +165,25 @@ def _read_sheet_xml(archive: zipfile.ZipFile, part: str, name: str, limits: Limi
             if tag == cell_tag:
                 if element.find(f"{{{_MAIN}}}f") is not None:
                     found.formulas.add(element.get("r", ""))
+                ref = element.get("r")
+                position = (
+                    column_index_from_string(ref.rstrip("0123456789")) if ref else position + 1
+                )
+                found.last_column = max(found.last_column, position)
+                if position > limits.max_columns and _has_value(element):
+                    raise IngestError(
+                        f"sheet {name!r} uses {position} columns, over the limit of "
+                        f"{limits.max_columns}"
+                    )
+                cells += 1
+                if cells > _EXCEL_MAX_COLUMNS:
+                    # openpyxl would build every cell of the row in memory before we see it
+                    raise IngestError(
+                        f"sheet {name!r} has a row of more than {_EXCEL_MAX_COLUMNS:,} cells "
+                        "(more than Excel allows): the workbook is corrupt"
+                    )
             elif tag == row_tag:
+                cells = position = 0
                 found.rows += 1
                 if found.rows > limits.max_rows:
                     raise IngestError(
@@ -163,16 +203,71 @@ def _read_sheet_xml(archive: zipfile.ZipFile, part: str, name: str, limits: Limi
                 found.validations.append((formula, element.findtext(f"{{{_XM}}}sqref") or ""))
     except etree.XMLSyntaxError as exc:
         raise IngestError(f"the workbook is corrupt: sheet {name!r}: {exc}") from None
+    except ValueError as exc:  # a cell reference or column number that is none
+        raise IngestError(f"the workbook is corrupt: sheet {name!r}: {exc}") from None
     return found
+
+
+def _has_value(cell: etree._Element) -> bool:
+    value = cell.findtext(f"{{{_MAIN}}}v") or ""
+    inline = cell.find(f"{{{_MAIN}}}is")
+    return bool(value.strip() or (inline is not None and "".join(inline.itertext()).strip()))
+
+
+def _check_shared_strings(archive: zipfile.ZipFile, limits: Limits) -> None:
+    """Count the string table before openpyxl loads all of it into memory.
+
+    Found the way openpyxl finds it (by content type). lxml also refuses what Excel never writes:
+    nesting deeper than 256 and text nodes over 10 MB (a cell holds at most 32,767 characters).
+    """
+    types = _xml(archive, "[Content_Types].xml")
+    part = next(
+        (
+            o.get("PartName", "").lstrip("/")
+            for o in types.iter(f"{{{_CT}}}Override")
+            if o.get("ContentType") == _SST_TYPE
+        ),
+        None,
+    )
+    if part is None or part not in archive.NameToInfo:
+        return
+    count = 0
+    try:
+        with archive.open(part) as stream:
+            for _, element in etree.iterparse(
+                stream,
+                tag=f"{{{_MAIN}}}si",
+                resolve_entities=False,
+                no_network=True,
+                huge_tree=False,
+            ):
+                count += 1
+                if count > limits.max_shared_strings:
+                    raise IngestError(
+                        f"the workbook's shared-strings table has more than "
+                        f"{limits.max_shared_strings:,} strings, over the limit"
+                    )
+                element.clear()
+                while element.getprevious() is not None:  # keep the tree from growing
+                    del element.getparent()[0]
+    except etree.XMLSyntaxError as exc:
+        raise IngestError(f"the workbook is corrupt: {part}: {exc}") from None
 
 
 class _Book:
     """Cached cell values per sheet (read once, streamed) and the workbook's defined names."""
 
-    def __init__(self, workbook: Workbook, limits: Limits) -> None:
+    def __init__(
+        self, workbook: Workbook, limits: Limits, sheet_xml: Callable[[str], _SheetXml]
+    ) -> None:
         self.workbook = workbook
         self.limits = limits
+        # the bounded lxml pass over a sheet, which must come before openpyxl reads it: openpyxl
+        # builds a whole row in memory, and pads it to its last listed cell
+        self._sheet_xml = sheet_xml
         self._values: dict[str, list[tuple[object, ...]]] = {}
+        # worksheets only: chart sheets have no cells
+        self.sheetnames: list[str] = [sheet.title for sheet in workbook.worksheets]
         self.names: dict[tuple[str | None, str], str] = {}
         for name, defined in workbook.defined_names.items():
             self.names[(None, name.lower())] = defined.attr_text or ""
@@ -180,16 +275,16 @@ class _Book:
             for name, defined in getattr(sheet, "defined_names", {}).items():
                 self.names[(sheet.title, name.lower())] = defined.attr_text or ""
 
-    @property
-    def sheetnames(self) -> list[str]:
-        return self.workbook.sheetnames
-
     def values(self, sheet: str) -> list[tuple[object, ...]]:
         if sheet not in self._values:
             self._values[sheet] = self._read(sheet)
         return self._values[sheet]
 
     def _read(self, sheet: str) -> list[tuple[object, ...]]:
+        # one empty styled cell in column XFD would make each row 16,384 wide: cut such rows
+        # at the column limit (the lxml pass refused any content beyond it)
+        limit = self.limits.max_columns
+        window = limit if self._sheet_xml(sheet).last_column > limit else None
         rows: list[tuple[object, ...]] = []
         last_content = 0
         worksheet = self.workbook[sheet]
@@ -197,7 +292,8 @@ class _Book:
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
-                for row in worksheet.iter_rows(values_only=True):
+                for padded in worksheet.iter_rows(max_col=window, values_only=True):
+                    row = self._trimmed(padded)
                     rows.append(row)
                     if any(v is not None and str(v).strip() for v in row):
                         last_content = len(rows)
@@ -215,6 +311,15 @@ class _Book:
                 f"the workbook is corrupt: sheet {sheet!r} cannot be read ({type(exc).__name__})"
             ) from None
         return rows[:last_content]
+
+    @staticmethod
+    def _trimmed(row: tuple[object, ...]) -> tuple[object, ...]:
+        """The row without its trailing empty cells (styled cells far right pad it)."""
+        if row and row[-1] is None:
+            # count the trailing Nones with C iterators: a padded row can be 1,000 wide
+            present = map(operator.is_not, reversed(row), itertools.repeat(None))
+            row = row[: len(row) - next(itertools.compress(itertools.count(), present), len(row))]
+        return row
 
     def text(self, sheet: str, row: int, col: int) -> str:
         """1-based row and column, like the spreadsheet."""
@@ -254,7 +359,7 @@ def _answer_codes(book: _Book) -> AnswerCodes:
     """Answer-type lookup tables (code | type | 'Yes/No/N/A') found on small sheets."""
     codes: dict[str, tuple[str, ...]] = {}
     for sheet in book.sheetnames:
-        if not _small(book.workbook[sheet].calculate_dimension(force=False)):
+        if not _small(_declared_dimension(book.workbook[sheet])):
             continue
         for row in book.values(sheet):
             texts = [_display(v) for v in row]
@@ -269,6 +374,15 @@ def _answer_codes(book: _Book) -> AnswerCodes:
             if len(choices) >= 2 or re.search(r"\b(text|free|string|number|date)\b", kinds):
                 codes[texts[0]] = choices if len(choices) >= 2 else ()
     return codes
+
+
+def _declared_dimension(worksheet: ReadOnlyWorksheet) -> str:
+    try:
+        return worksheet.calculate_dimension(force=False)
+    except ValueError:
+        # <dimension> is optional and many writers omit it; sizing such a sheet would mean
+        # reading it whole, so it is not taken for a small lookup table
+        return ""
 
 
 def _small(dimension: str) -> bool:
