@@ -17,12 +17,12 @@ import re
 from collections import Counter
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from openpyxl import load_workbook
 from openpyxl.utils import column_index_from_string
 
-from service.ingest import Location, Question, Questionnaire
+from service.ingest import Location, Question, Questionnaire, parse
 from service.ingest.source import decode_text
 
 SAMPLE_QUESTIONS = 3
@@ -97,10 +97,16 @@ def _most_common(values: Any) -> str:
     return Counter(values).most_common(1)[0][0]
 
 
-def read_cells(path: Path, file_format: str) -> Cells:
+def read_upload(data: bytes, filename: str) -> tuple[Questionnaire, Cells]:
+    """The questionnaire and its cells (`read_cells`): what an upload needs read from it."""
+    questionnaire = parse(data, filename)
+    return questionnaire, read_cells(io.BytesIO(data), questionnaire.format)
+
+
+def read_cells(source: Path | BinaryIO, file_format: str) -> Cells:
     """Every cell's text of a spreadsheet or CSV file, by part; {} for other formats."""
     if file_format == "xlsx":
-        workbook = load_workbook(path, read_only=True, data_only=True)
+        workbook = load_workbook(source, read_only=True, data_only=True)
         try:
             return {f"sheet '{sheet.title}'": [[_cell_text(v) for v in row]
                                                for row in sheet.iter_rows(values_only=True)]
@@ -108,7 +114,7 @@ def read_cells(path: Path, file_format: str) -> Cells:
         finally:
             workbook.close()
     if file_format == "csv":
-        text = decode_text(path.read_bytes())
+        text = decode_text(source.read_bytes() if isinstance(source, Path) else source.read())
         try:  # the dialect as service.ingest.csv sniffs it, so row numbers agree with ingest's
             dialect: Any = csv.Sniffer().sniff(text[:20000], delimiters=",;\t|")
         except csv.Error:

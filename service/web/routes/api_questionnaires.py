@@ -40,7 +40,7 @@ def list_all(_me: Viewer, session: Db) -> list[dict[str, Any]]:
     "(YYYY-MM-DD) and `frameworks` (soc2, hipaa, gdpr; repeatable). A file that cannot be "
     "ingested gives 422 with a one-line reason.",
 )
-async def upload(
+def upload(
     request: Request,
     me: Editor,
     session: Db,
@@ -52,7 +52,7 @@ async def upload(
 ) -> dict[str, Any]:
     deal = deal_from_form(prospect, deal_value, due_date, frameworks or [])
     record = create_questionnaire(session, request.app.state.settings.data_dir, me,
-                                  await file.read(), file.filename or "upload", deal)
+                                  file.file.read(), file.filename or "upload", deal)
     request.app.state.worker.wake()
     assert record.id is not None
     return questionnaire_dict(record, progress(session, record.id))

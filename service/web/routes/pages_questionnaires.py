@@ -52,7 +52,7 @@ def upload_page(request: Request, me: Editor) -> Response:
 
 
 @router.post("/upload")
-async def upload(
+def upload(
     request: Request,
     me: Editor,
     session: Db,
@@ -67,7 +67,7 @@ async def upload(
     try:
         deal = deal_from_form(prospect, deal_value, due_date, frameworks or [])
         record = create_questionnaire(session, request.app.state.settings.data_dir, me,
-                                      await file.read(), file.filename or "upload", deal)
+                                      file.file.read(), file.filename or "upload", deal)
     except (IngestError, InvalidInput) as exc:
         return render(request, "upload.html", me, status_code=422, frameworks=FRAMEWORKS,
                       form=form, error=str(exc))
