@@ -93,8 +93,6 @@ def _install(log):
         elif event in _PATH_EVENTS:
             for path, directory in _PATH_EVENTS[event]:
                 record(event, args[path], None if directory is None else args[directory])
-        elif event == "subprocess.Popen":
-            record(event, args[0])
 
     sys.addaudithook(hook)
 

@@ -14,6 +14,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
+from sqlalchemy import Engine
 from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -53,15 +54,14 @@ SECURITY_HEADERS = {
 def create_app(settings: Settings, *, run_jobs: bool = True) -> FastAPI:
     """Open (and migrate) the database, seed the sample company if new, wire the routes.
 
-    `run_jobs=False` leaves the background worker off; `app.state.worker.run_pending()` then
-    runs queued jobs on demand.
+    `run_jobs=True` answers queued jobs in a thread of this process (tests, a single embedded
+    app). `candor serve` passes False and starts `candor worker` instead: a separate process
+    at lower CPU priority, so answering never holds up people's page views. With False,
+    `app.state.worker.run_pending()` runs queued jobs on demand.
     """
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
-    engine = open_database(settings.database_url)
-    with exclusive(engine):
-        seeded = seed_sample_company(engine, settings.knowledge_dir)
-    knowledge = Knowledge(engine, SAMPLE_COMPANY_KEY, settings.data_dir / "cache")
-    worker = JobWorker(engine, settings.data_dir, knowledge)
+    engine, seeded = prepare(settings)
+    worker = job_worker(settings, engine)
+    knowledge = worker.knowledge
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -94,12 +94,27 @@ def create_app(settings: Settings, *, run_jobs: bool = True) -> FastAPI:
     return app
 
 
+def prepare(settings: Settings) -> tuple[Engine, bool]:
+    """The data directory and the migrated database, with the sample company seeded if it is
+    new (True then); one process at a time, however many start together."""
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    engine = open_database(settings.database_url)
+    with exclusive(engine):
+        seeded = seed_sample_company(engine, settings.knowledge_dir)
+    return engine, seeded
+
+
+def job_worker(settings: Settings, engine: Engine) -> JobWorker:
+    knowledge = Knowledge(engine, SAMPLE_COMPANY_KEY, settings.data_dir / "cache")
+    return JobWorker(engine, settings.data_dir, knowledge)
+
+
 def app_from_env() -> FastAPI:
     """The factory each of `candor serve --workers N`'s processes calls (settings from the
-    environment the command set)."""
+    environment the command set); `candor worker` answers their jobs."""
     settings = Settings.from_env()
     use_temporary_dir(settings.data_dir)
-    return create_app(settings)
+    return create_app(settings, run_jobs=False)
 
 
 TEMPORARY = "tmp"

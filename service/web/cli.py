@@ -6,6 +6,8 @@ import argparse
 import getpass
 import os
 import secrets
+import signal
+import subprocess
 import sys
 import tempfile
 from pathlib import Path
@@ -21,6 +23,8 @@ from .models import ROLES, User
 
 EXIT_BAD_INPUT = 2
 FIRST_ADMIN = "admin@candor.local"
+WORKER_NICENESS = 10
+STOP_GRACE_SECONDS = 30
 
 
 def add_commands(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -39,6 +43,16 @@ def add_commands(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]
                        help="app processes sharing the port (default: 1); more than one needs "
                        "PostgreSQL (DATABASE_URL); each loads the model (~0.7 GB) when it answers")
     serve.set_defaults(func=run_serve)
+
+    worker = subparsers.add_parser(
+        "worker", parents=[data_dir], help="answer uploaded questionnaires (started by serve)",
+        description="Run the background answering jobs: `candor serve` starts one; start more, "
+        "on this or other machines sharing the PostgreSQL database and data directory, to "
+        "answer more uploads at once. Runs at lower CPU priority than the web server.")
+    worker.add_argument("--threads", type=int, default=max(1, (os.cpu_count() or 2) - 1),
+                        metavar="N", help="CPU threads the model may use (default: all CPUs "
+                        "but one, which is left to the web server)")
+    worker.set_defaults(func=run_worker)
 
     user = subparsers.add_parser("user", help="manage web application users")
     user_commands = user.add_subparsers(title="user commands", metavar="COMMAND", required=True)
@@ -99,7 +113,7 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
 
     from .app import create_app
 
-    app = create_app(settings)
+    app = create_app(settings, run_jobs=False)
     if app.state.seeded:
         print(f"Seeded the sample company into {_where(settings)}.")
     password = ensure_first_admin(app.state.engine)
@@ -110,15 +124,52 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
               "`candor user add EMAIL --role editor`).")
     else:
         print("Sign in with your account; add people with `candor user add EMAIL --role ROLE`.")
-    if args.workers == 1:
-        uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
-        return 0
-    app.state.engine.dispose()
-    # the worker processes build their own app from the environment: hand them the data dir
-    os.environ["CANDOR_DATA_DIR"] = str(settings.data_dir)
-    uvicorn.run("service.web.app:app_from_env", factory=True, workers=args.workers,
-                host=args.host, port=args.port, log_level="warning")
+    worker = subprocess.Popen([sys.executable, "-m", "service", "worker", "--data-dir",
+                               str(settings.data_dir)])
+    try:
+        if args.workers == 1:
+            uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
+        else:
+            app.state.engine.dispose()
+            # each web process builds its app from the environment: hand them the data dir
+            os.environ["CANDOR_DATA_DIR"] = str(settings.data_dir)
+            uvicorn.run("service.web.app:app_from_env", factory=True, workers=args.workers,
+                        host=args.host, port=args.port, log_level="warning")
+    finally:
+        _stop(worker)
     return 0
+
+
+def run_worker(args: argparse.Namespace) -> int:
+    from .app import job_worker, prepare, use_temporary_dir
+
+    settings = Settings.from_env(args.data_dir)
+    use_temporary_dir(settings.data_dir)
+    # people's page views come first: answering takes the CPU they leave. The thread count is
+    # read by torch when the model is first loaded, in this process only.
+    os.nice(WORKER_NICENESS)
+    os.environ["OMP_NUM_THREADS"] = str(max(1, args.threads))
+    engine, _seeded = prepare(settings)
+    worker = job_worker(settings, engine)
+    stop = signal.signal(signal.SIGTERM, lambda *_: worker.stop())
+    try:
+        worker.run_forever()
+    except KeyboardInterrupt:
+        pass  # a job cut short is run again from the start by the next worker
+    finally:
+        signal.signal(signal.SIGTERM, stop)
+        engine.dispose()
+    return 0
+
+
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    """Ask the worker to finish its current job, then insist."""
+    process.terminate()
+    try:
+        process.wait(timeout=STOP_GRACE_SECONDS)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
 
 
 def ensure_first_admin(engine: Engine) -> str | None:

@@ -61,6 +61,12 @@ class JobWorker:
         self._thread = threading.Thread(target=self._loop, name="candor-jobs", daemon=True)
         self._thread.start()
 
+    def run_forever(self) -> None:
+        """Work in this thread until `stop` (from a signal handler, say) is called."""
+        self.requeue_interrupted()
+        self._stop.clear()
+        self._loop()
+
     def stop(self) -> None:
         """Stop after the current job; an unfinished job is resumed at the next start."""
         self._stop.set()
