@@ -9,12 +9,13 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+from argon2 import PasswordHasher
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 
 from service.ingest import parse
 from service.settings import REPO_ROOT
-from service.web.auth import AuthError, Principal, create_user
+from service.web.auth import AuthError, Principal, create_user, sign_in
 from service.web.database import open_database
 from service.web.mapping import apply_overrides, column_mapping, read_cells, template_fingerprint
 from service.web.models import AnswerRecord, AuditEvent, Job, QuestionRecord
@@ -182,3 +183,19 @@ def test_changes_are_versioned_and_audited(answered: tuple[Engine, Principal, in
         actions = [e.action for e in session.exec(select(AuditEvent).order_by(AuditEvent.id))]
         assert actions == ["questionnaire.upload", "answer.edit", "answer.comment",
                            "answer.approve.bulk"]
+
+
+def test_a_password_hashed_with_other_parameters_is_upgraded_at_sign_in(
+    database_url: str,
+) -> None:
+    engine = open_database(database_url)
+    with Session(engine) as session:
+        user = create_user(session, "old@example.com", "Old", "viewer", "long enough pw")
+        user.password_hash = PasswordHasher().hash("long enough pw")  # the library defaults
+        session.commit()
+        assert "m=65536,t=3,p=4" in user.password_hash
+        assert sign_in(session, "old@example.com", "long enough pw", "127.0.0.1") is not None
+        session.refresh(user)
+        assert "m=19456,t=2,p=1" in user.password_hash
+        assert sign_in(session, "old@example.com", "long enough pw", "127.0.0.1") is not None
+    engine.dispose()

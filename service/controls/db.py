@@ -145,8 +145,12 @@ COMPANY_DETAIL_TABLES = (FactRow, ControlStateRow, EvidenceRow, ApprovedAnswerRo
 
 
 def engine_for(database_url: str) -> Engine:
-    """An engine with this module's tables created (only these: other modules own theirs)."""
-    engine = create_engine(database_url)
+    """An engine with this module's tables created (only these: other modules own theirs).
+
+    The pool can hand a connection to each of the web server's 40 request threads, so a burst
+    of requests waits for the CPU, never for a connection; pre-ping survives a database
+    restart."""
+    engine = create_engine(database_url, pool_size=10, max_overflow=30, pool_pre_ping=True)
     tables = (*KB_TABLES, CompanyRow, *COMPANY_DETAIL_TABLES)
     SQLModel.metadata.create_all(engine, tables=[table.__table__ for table in tables])
     return engine
