@@ -9,11 +9,13 @@ import hashlib
 import io
 import re
 import time
+import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import msoffcrypto
 import pytest
 from fastapi import FastAPI
 from fastapi.routing import APIRoute
@@ -32,6 +34,7 @@ from service.web.models import LoginFailure, User
 from service.web.questionnaires import REQUEST_BODY_LIMIT, UPLOAD_BODY_LIMIT
 from service.web.routes import ROUTERS
 from tests.conftest import DATABASES, FreshDatabase
+from tests.test_ingest_hostile import question_pdf, write_xlsx
 
 SAMPLE = REPO_ROOT / "samples" / "northwind_vendor_security_assessment.xlsx"
 PASSWORD = "correct horse battery"
@@ -452,6 +455,69 @@ def test_path_traversal_file_names_are_cut_to_a_plain_name(
     assert filled.status_code == 200
     stem = Path(shown).stem
     assert filled.headers["content-disposition"] == f'attachment; filename="{stem}_filled.csv"'
+
+
+def _hostile_files(folder: Path, corpus: Path) -> dict[str, tuple[bytes, str]]:
+    """Hostile uploads, each with the words its one-line refusal must contain."""
+    sheets = write_xlsx(folder / "sheets.xlsx",
+                        [(f"S{n}", lambda: iter(())) for n in range(300)])
+    rows = write_xlsx(folder / "rows.xlsx", [("Q", lambda: (
+        f'<row r="{r}"><c r="A{r}" t="inlineStr"><is><t>Q{r}</t></is></c></row>'
+        for r in range(1, 100_003)))])
+    bomb = io.BytesIO()
+    with zipfile.ZipFile(bomb, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("[Content_Types].xml", "<Types/>")
+        archive.writestr("xl/workbook.xml", "<workbook/>")
+        archive.writestr("xl/worksheets/sheet1.xml", b"\x00" * (64 * 2**20))
+    sample = (corpus / "xlsx/HECVAT_Lite_v3.04_CanvasStudio_filled.xlsx").read_bytes()
+    encrypted = io.BytesIO()
+    msoffcrypto.OfficeFile(io.BytesIO(sample)).encrypt("s3cret", encrypted)
+    laughs = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(sample)) as source, \
+            zipfile.ZipFile(laughs, "w", zipfile.ZIP_DEFLATED) as target:
+        for info in source.infolist():
+            content = source.read(info)
+            if info.filename == "xl/workbook.xml":
+                content = (b'<?xml version="1.0"?><!DOCTYPE w [<!ENTITY a "aaaaaaaaaa">'
+                           b'<!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;">]><workbook>&b;'
+                           b"</workbook>")
+            target.writestr(info, content)
+    return {
+        "thousands of sheets": (sheets.read_bytes(), "sheets"),
+        "over the row limit": (rows.read_bytes(), "rows"),
+        "zip bomb": (bomb.getvalue(), "zip bomb"),
+        "encrypted": (encrypted.getvalue(), "password"),
+        "billion laughs": (laughs.getvalue(), "entit"),
+        "truncated": (sample[: len(sample) // 2], "corrupt"),
+        "malformed pdf": (b"%PDF-1.7\n" + b"\x8f garbage " * 100, ""),
+    }
+
+
+def test_hostile_uploads_get_one_line_4xx_and_store_nothing(
+    site: Site, corpus: Path, tmp_path: Path
+) -> None:
+    editor, csrf = site.clients["editor"], site.csrf["editor"]
+    before = (_questionnaire_count(site), _stored_uploads(site))
+    for name, (data, words) in _hostile_files(tmp_path, corpus).items():
+        began = time.monotonic()
+        response = editor.post("/api/v1/questionnaires", headers={"X-CSRF-Token": csrf},
+                               files={"file": (f"{name}.xlsx", data)}, data={"prospect": name})
+        assert response.status_code == 422, (name, response.text)
+        message = response.json()["detail"]
+        assert words in message and "\n" not in message and "Traceback" not in message, name
+        assert time.monotonic() - began < 20, name
+    assert (_questionnaire_count(site), _stored_uploads(site)) == before
+
+
+def test_a_pdf_carrying_javascript_is_read_never_run_and_flagged(site: Site) -> None:
+    script = question_pdf(
+        catalog_extra=b"/OpenAction 6 0 R",
+        extra_objects=[rb"<< /Type /Action /S /JavaScript /JS (app.alert\(1\);) >>"])
+    response = site.clients["editor"].post(
+        "/api/v1/questionnaires", headers={"X-CSRF-Token": site.csrf["editor"]},
+        files={"file": ("form.pdf", script)}, data={"prospect": "Script Co"})
+    assert response.status_code == 201, response.text
+    assert any("JavaScript" in notice for notice in response.json()["notices"])
 
 
 def test_upload_needs_a_prospect(site: Site) -> None:
