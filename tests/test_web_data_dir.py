@@ -223,7 +223,7 @@ def _wait_for_answers(client: httpx.Client, job: dict[str, Any]) -> dict[str, An
 
 def _python_bytecode(path: str) -> bool:
     """The interpreter caching compiled modules beside their source (no data of the app)."""
-    return Path(path).parent.name == "__pycache__"
+    return "__pycache__" in Path(path).parts  # the folder itself too, made on a fresh checkout
 
 
 def _download(client: httpx.Client, path: str, magic: bytes) -> None:
