@@ -968,6 +968,21 @@ def test_roadmap_page_shows_posture_timeline_and_items(site: Site) -> None:
     assert 'href="/roadmap"' not in site.clients["viewer"].get("/").text
 
 
+def test_two_questionnaires_with_one_file_name_are_both_on_the_roadmap(site: Site) -> None:
+    editor = site.clients["editor"]
+    ids = []
+    for prospect, question in (("Twin A", "Do you encrypt backups?"),
+                               ("Twin B", "Do you run a bug bounty?")):
+        created = editor.post(
+            "/api/v1/questionnaires", headers={"X-CSRF-Token": site.csrf["editor"]},
+            files={"file": ("twin.csv", f"ID,Question,Answer\n1,{question},\n")},
+            data={"prospect": prospect}).json()
+        wait_for_answers(editor, created["id"])
+        ids.append(created["id"])
+    posture = editor.get("/api/v1/roadmap").json()["posture"]["questionnaires"]
+    assert {f"twin.csv #{n}" for n in ids} <= set(posture)
+
+
 def test_roadmap_downloads(site: Site) -> None:
     from docx import Document
     from openpyxl import load_workbook

@@ -365,10 +365,17 @@ def collect_gaps(
     answered: list[AnsweredQuestion], kb: KnowledgeBase, company: CompanyProfile, on: date
 ) -> list[Gap]:
     """One gap record per control that kept answers from a "Yes", with those questions."""
+    return gaps_of([(item.question.ref, item.gap_control) for item in answered], kb, company, on)
+
+
+def gaps_of(
+    refs: list[tuple[str, str | None]], kb: KnowledgeBase, company: CompanyProfile, on: date
+) -> list[Gap]:
+    """`collect_gaps` from (question ref, the control keeping it from "Yes" or None) pairs."""
     by_control: dict[str, list[str]] = {}
-    for item in answered:
-        if item.gap_control:
-            by_control.setdefault(item.gap_control, []).append(item.question.ref)
+    for ref, gap_control in refs:
+        if gap_control:
+            by_control.setdefault(gap_control, []).append(ref)
     gaps = []
     for control_id in sorted(by_control):
         control = kb.controls[control_id]

@@ -13,14 +13,13 @@ from typing import Any
 from sqlmodel import Session, col, func, select
 
 from service.answering.engine import FRAMEWORKS, Thresholds
-from service.ingest import DEFAULT_LIMITS, Questionnaire, isolated, parse
+from service.ingest import DEFAULT_LIMITS, Questionnaire, isolated
 
 from . import audit
 from .auth import Principal
 from .mapping import (
     apply_overrides,
     column_mapping,
-    read_cells,
     read_upload,
     template_fingerprint,
 )
@@ -168,13 +167,13 @@ def _template_overrides(
 
 
 def load_questionnaire(data_dir: Path, record: QuestionnaireRecord) -> Questionnaire:
-    """The stored original read as at upload, with the record's column corrections applied:
-    what answering and exports work from."""
-    path = data_dir / record.file_path
-    questionnaire = parse(path, record.filename)
+    """The stored original read as at upload (in the sandbox, as then), with the record's column
+    corrections applied: what answering and exports work from."""
+    data = (data_dir / record.file_path).read_bytes()
+    questionnaire, cells = isolated.run_isolated(read_upload, data, record.filename)
     if not record.column_overrides:
         return questionnaire
-    return apply_overrides(questionnaire, read_cells(path, record.format), record.column_overrides)
+    return apply_overrides(questionnaire, cells, record.column_overrides)
 
 
 def confidence_band(confidence: float) -> str:
