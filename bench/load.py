@@ -352,9 +352,9 @@ def server_peak_rss(pid: int) -> dict[str, int]:
 
 
 def _descendants(pid: int) -> list[int]:
-    try:
-        children = [int(c) for c in
-                    Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    try:  # children started by any of the process's threads
+        children = [int(c) for task in Path(f"/proc/{pid}/task").glob("*/children")
+                    for c in task.read_text().split()]
     except OSError:
         return []
     return [grand for child in children for grand in (child, *_descendants(child))]

@@ -89,9 +89,16 @@ def test_several_workers_need_postgresql_and_share_it(
             assert time.monotonic() < deadline, "the server did not start"
             time.sleep(0.2)
         assert all(_answers(f"http://127.0.0.1:{port}/login") for _ in range(20))
-        children = Path(f"/proc/{server.pid}/task/{server.pid}/children").read_text().split()
-        commands = [Path(f"/proc/{child}/cmdline").read_bytes() for child in children]
-        assert sum(b"spawn_main" in command for command in commands) == 2, commands
+        children = _children(server.pid)
+        assert sum(b"spawn_main" in command for command in children.values()) == 2, children
+        # the answering worker, killed, is started again
+        [worker] = [pid for pid, command in children.items() if b"worker" in command]
+        os.kill(worker, signal.SIGKILL)
+        deadline = time.monotonic() + 30
+        while not [pid for pid, command in _children(server.pid).items()
+                   if b"worker" in command and pid != worker]:
+            assert time.monotonic() < deadline, "the worker was not started again"
+            time.sleep(0.2)
     finally:
         server.send_signal(signal.SIGINT)
         try:
@@ -100,6 +107,7 @@ def test_several_workers_need_postgresql_and_share_it(
             server.kill()
             out, err = server.communicate()
     assert "Traceback" not in err, err
+    assert "the answering worker stopped (exit -9); starting it again" in err
     assert out.count("Seeded the sample company") == 1 and "Sign in as" in out
     engine = open_database(database_url)
     with Session(engine) as session:  # one admin, however many workers prepared the database
@@ -112,3 +120,15 @@ def _answers(url: str) -> bool:
         return httpx.get(url, timeout=5).status_code == 200
     except httpx.TransportError:
         return False
+
+
+def _children(pid: int) -> dict[int, bytes]:
+    """The child processes of `pid` (started by any of its threads) and their command lines."""
+    found = {}
+    for child in " ".join(task.read_text() for task in
+                          Path(f"/proc/{pid}/task").glob("*/children")).split():
+        try:
+            found[int(child)] = Path(f"/proc/{child}/cmdline").read_bytes()
+        except OSError:  # gone meanwhile
+            continue
+    return found

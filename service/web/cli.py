@@ -1,4 +1,5 @@
-"""`candor serve` and `candor user add`. Wired into `service/cli.py` by `add_commands`."""
+"""`candor serve`, `candor worker` and `candor user add`. Wired into `service/cli.py` by
+`add_commands`."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 from pathlib import Path
 
 from sqlalchemy import Engine
@@ -25,6 +27,7 @@ EXIT_BAD_INPUT = 2
 FIRST_ADMIN = "admin@candor.local"
 WORKER_NICENESS = 10
 STOP_GRACE_SECONDS = 30
+RESTART_DELAY_SECONDS = 5
 
 
 def add_commands(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -124,8 +127,8 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
               "`candor user add EMAIL --role editor`).")
     else:
         print("Sign in with your account; add people with `candor user add EMAIL --role ROLE`.")
-    worker = subprocess.Popen([sys.executable, "-m", "service", "worker", "--data-dir",
-                               str(settings.data_dir)])
+    worker = _Supervised([sys.executable, "-m", "service", "worker", "--data-dir",
+                          str(settings.data_dir)])
     try:
         if args.workers == 1:
             uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
@@ -136,7 +139,7 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
             uvicorn.run("service.web.app:app_from_env", factory=True, workers=args.workers,
                         host=args.host, port=args.port, log_level="warning")
     finally:
-        _stop(worker)
+        worker.stop()
     return 0
 
 
@@ -162,14 +165,41 @@ def run_worker(args: argparse.Namespace) -> int:
     return 0
 
 
-def _stop(process: subprocess.Popen[bytes]) -> None:
-    """Ask the worker to finish its current job, then insist."""
-    process.terminate()
-    try:
-        process.wait(timeout=STOP_GRACE_SECONDS)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
+class _Supervised:
+    """The answering worker, started again if it stops while the server runs (its job is
+    resumed from the database), so uploads never wait for answers that nobody computes."""
+
+    def __init__(self, command: list[str]) -> None:
+        self._command = command
+        self._stopping = threading.Event()
+        self._lock = threading.Lock()  # a restart and a stop never interleave
+        self._process = subprocess.Popen(command)
+        self._watch = threading.Thread(target=self._restart_on_exit, daemon=True,
+                                       name="candor-worker-supervisor")
+        self._watch.start()
+
+    def _restart_on_exit(self) -> None:
+        while True:
+            code = self._process.wait()
+            if self._stopping.wait(RESTART_DELAY_SECONDS):
+                return
+            with self._lock:
+                if self._stopping.is_set():
+                    return
+                print(f"candor: the answering worker stopped (exit {code}); starting it again",
+                      file=sys.stderr)
+                self._process = subprocess.Popen(self._command)
+
+    def stop(self) -> None:
+        """Ask the worker to finish its current job, then insist."""
+        with self._lock:
+            self._stopping.set()
+        self._process.terminate()
+        try:
+            self._process.wait(timeout=STOP_GRACE_SECONDS)
+        except subprocess.TimeoutExpired:
+            self._process.kill()
+            self._process.wait()
 
 
 def ensure_first_admin(engine: Engine) -> str | None:
