@@ -3,14 +3,19 @@ memory, CPU or time budget ends in one line, the child killed, the caller unharm
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import time
 from pathlib import Path
 
 import pytest
 
 from service.ingest import IngestError, parse
-from service.ingest.isolated import Budget, parse_isolated, run_isolated
+from service.ingest.isolated import Budget, parse_isolated, run_isolated, start_method
+from service.settings import REPO_ROOT
 
+SAMPLE = REPO_ROOT / "samples" / "northwind_vendor_security_assessment.xlsx"
 SMALL = Budget(memory_bytes=512 * 2**20, cpu_seconds=1, wall_seconds=5)
 
 
@@ -57,3 +62,16 @@ def test_a_read_over_its_budget_is_stopped_with_one_line() -> None:
     assert time.monotonic() - began < 10
     assert _one_line(_bug) == ("the file could not be read (KeyError: "
                                "'a parser bug\\nover two lines')")
+
+
+def test_a_deep_temporary_directory_spawns_children_instead(tmp_path: Path) -> None:
+    assert start_method("/tmp") == "forkserver"
+    deep = tmp_path / ("d" * 60) / ("e" * 60)
+    deep.mkdir(parents=True)
+    assert start_method(str(deep)) == "spawn"  # a forkserver socket there would not bind
+    run = subprocess.run(
+        [sys.executable, "-c", "from service.ingest.isolated import parse_isolated; "
+         "print(len(parse_isolated(open(__import__('sys').argv[1], 'rb').read()).questions))",
+         str(SAMPLE)], env={**os.environ, "TMPDIR": str(deep)}, capture_output=True, text=True,
+        timeout=120)
+    assert (run.returncode, run.stdout.strip(), run.stderr) == (0, "30", "")

@@ -5,14 +5,19 @@ this bounds what reading it may cost, whatever the parsers do: the child gets an
 and a CPU-time limit and a wall-clock deadline, and is killed past them. Reading also leaves
 the server's interpreter free (no GIL held by a parser while people's pages wait). Children
 are forked from a server process that has the parsers imported already, so each costs
-milliseconds, not an interpreter start-up.
+milliseconds, not an interpreter start-up. That server listens on a Unix socket in the
+temporary directory; where its path would not fit a socket address (a deep data directory),
+children are spawned as fresh interpreters instead: slower to start, as safe.
 """
 
 from __future__ import annotations
 
+import functools
 import multiprocessing
+import os
 import resource
 import signal
+import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
@@ -32,18 +37,33 @@ class Budget:
 
 DEFAULT_BUDGET = Budget()
 Result = TypeVar("Result")
-_context = multiprocessing.get_context("forkserver")
 # every reader is imported before the fork (the package itself imports them lazily)
 _PRELOAD = ["service.ingest", "service.ingest.xlsx", "service.ingest.docx", "service.ingest.pdf",
             "service.ingest.csv"]
-_context.set_forkserver_preload(_PRELOAD)
+_SOCKET_PATH_BYTES = 107  # sun_path holds 108 bytes with the terminating NUL
+_FORKSERVER_SOCKET = os.path.join("pymp-xxxxxxxx", "listener-xxxxxxxx")  # names it makes
 
 
 def preload(*modules: str) -> None:
     """Also import `modules` before forking (the modules of functions given to `run_isolated`);
     effective if called before the first child starts."""
     _PRELOAD.extend(module for module in modules if module not in _PRELOAD)
-    _context.set_forkserver_preload(_PRELOAD)
+    multiprocessing.get_context("forkserver").set_forkserver_preload(_PRELOAD)
+
+
+def start_method(temp_dir: str) -> str:
+    """"forkserver" where its socket fits under `temp_dir`, else "spawn"."""
+    socket_path = os.path.join(os.path.abspath(temp_dir), _FORKSERVER_SOCKET)
+    return "forkserver" if len(os.fsencode(socket_path)) <= _SOCKET_PATH_BYTES else "spawn"
+
+
+@functools.cache
+def _context() -> multiprocessing.context.BaseContext:
+    """Chosen at the first child, once the process's temporary directory is settled."""
+    context = multiprocessing.get_context(start_method(tempfile.gettempdir()))
+    if context.get_start_method() == "forkserver":
+        context.set_forkserver_preload(_PRELOAD)
+    return context
 
 
 def parse_isolated(
@@ -59,8 +79,9 @@ def run_isolated(function: Callable[..., Result], *args: Any,
                  budget: Budget = DEFAULT_BUDGET) -> Result:
     """`function(*args)` in a child process under `budget`. `function` must be importable by
     name (module level) and raise IngestError for a file's faults."""
-    receiving, sending = _context.Pipe(duplex=False)
-    child = _context.Process(target=_child, args=(sending, budget, function, args),
+    context = _context()
+    receiving, sending = context.Pipe(duplex=False)
+    child = context.Process(target=_child, args=(sending, budget, function, args),
                              name="candor-ingest", daemon=True)
     child.start()
     sending.close()
