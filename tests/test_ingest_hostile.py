@@ -74,8 +74,6 @@ def _isolated(path: Path) -> dict:
     """Parse `path` in a fresh interpreter: outcome, seconds, and how far the parse raised the
     peak RSS above the peak after imports. Anything but IngestError escaping fails the test,
     with its traceback."""
-    if sys.platform == "win32":
-        pytest.skip("peak RSS is read with the resource module")
     run = subprocess.run(
         [sys.executable, "-c", _CHILD, str(path)],
         capture_output=True,

@@ -6,7 +6,6 @@ import argparse
 import io
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -19,6 +18,7 @@ from sqlmodel import Session, select
 from service.web import cli
 from service.web.database import open_database
 from service.web.models import User
+from tests.conftest import free_port
 
 EXIT_BAD_INPUT = cli.EXIT_BAD_INPUT
 
@@ -74,9 +74,7 @@ def test_several_workers_need_postgresql_and_share_it(
         assert _run(["serve", "--data-dir", str(tmp_path), "--workers", "2"]) == EXIT_BAD_INPUT
         assert "needs PostgreSQL" in capsys.readouterr().err
         return
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    port = free_port()
     server = subprocess.Popen(
         [str(Path(sys.executable).with_name("candor")), "serve", "--data-dir", str(tmp_path),
          "--port", str(port), "--workers", "2"],

@@ -21,7 +21,6 @@ from __future__ import annotations
 import hashlib
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -33,6 +32,7 @@ import httpx
 import pytest
 
 from service.web.questionnaires import UPLOAD_BODY_LIMIT
+from tests.conftest import free_port
 
 CANDOR = Path(sys.executable).with_name("candor")
 EMAIL, PASSWORD = "sales@example.com", "correct horse battery"
@@ -102,12 +102,6 @@ if _LOG:
 '''
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 def _files(directory: Path) -> list[str]:
     return sorted(str(p.relative_to(directory)) for p in directory.rglob("*"))
 
@@ -162,7 +156,7 @@ class Server:
     """`candor serve` running in the sandbox on a free port."""
 
     def __init__(self, sandbox: Sandbox, logs: Path) -> None:
-        self.port = _free_port()
+        self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.stderr = logs / "stderr"
         with open(logs / "stdout", "wb") as stdout, open(self.stderr, "wb") as stderr:

@@ -5,7 +5,6 @@ check it re-ingests with that answer, then open the roadmap."""
 
 from __future__ import annotations
 
-import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -20,6 +19,7 @@ from service.ingest import Question, parse
 from service.settings import Settings
 from service.web.app import create_app
 from service.web.auth import create_user
+from tests.conftest import free_port
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -30,12 +30,6 @@ ANSWERING_TIMEOUT_MS = 90_000  # first run loads the embedding model
 STEP_TIMEOUT_MS = 15_000
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 @pytest.fixture()
 def server(tmp_path: Path, database_url: str) -> Iterator[str]:
     """A running Candor on 127.0.0.1 with one editor; yields its base URL."""
@@ -43,7 +37,7 @@ def server(tmp_path: Path, database_url: str) -> Iterator[str]:
     app = create_app(settings)
     with Session(app.state.engine) as session:
         create_user(session, EMAIL, "Casey CTO", "editor", PASSWORD)
-    port = _free_port()
+    port = free_port()
     running = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=running.run, daemon=True)
     thread.start()

@@ -99,10 +99,12 @@ def run_serve(args: argparse.Namespace) -> int:
     from .app import use_temporary_dir
 
     settings = Settings.from_env(args.data_dir)
-    if args.workers < 1 or (args.workers > 1 and settings.database_url.startswith("sqlite")):
+    if args.workers < 1:
+        print("candor: --workers must be at least 1", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    if args.workers > 1 and settings.database_url.startswith("sqlite"):
         print("candor: --workers above 1 needs PostgreSQL: set DATABASE_URL (SQLite serves one "
-              "process)" if args.workers > 1 else "candor: --workers must be at least 1",
-              file=sys.stderr)
+              "process)", file=sys.stderr)
         return EXIT_BAD_INPUT
     previous = use_temporary_dir(settings.data_dir)  # nothing is written outside the data dir
     try:

@@ -56,14 +56,12 @@ class JobWorker:
         self._thread: threading.Thread | None = None
 
     def start(self) -> None:
-        self.requeue_interrupted()
         self._stop.clear()
         self._thread = threading.Thread(target=self._loop, name="candor-jobs", daemon=True)
         self._thread.start()
 
     def run_forever(self) -> None:
         """Work in this thread until `stop` (from a signal handler, say) is called."""
-        self.requeue_interrupted()
         self._stop.clear()
         self._loop()
 
@@ -92,7 +90,8 @@ class JobWorker:
             return result.rowcount  # type: ignore[attr-defined]
 
     def run_pending(self) -> int:
-        """Run every pending job, oldest first; returns how many ran."""
+        """Run every pending job, oldest first, after taking back those of stopped workers;
+        returns how many ran."""
         ran = 0
         self.requeue_interrupted()
         while not self._stop.is_set() and (job_id := self._claim()) is not None:
