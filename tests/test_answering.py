@@ -252,7 +252,7 @@ def test_answer_json_is_byte_identical_across_runs(tmp_path):
     result = json.loads(outputs[0])
     first = result["questions"][0]
     assert set(first) >= {"ref", "text", "section", "answer", "matches", "citations", "gap"}
-    assert set(first["answer"]) == {"value", "comment", "confidence", "status", "basis"}
+    assert set(first["answer"]) == {"value", "comment", "note", "confidence", "status", "basis"}
     assert len(first["matches"]) == 5
     assert set(first["matches"][0]) == {"control", "title", "score", "frameworks"}
 

@@ -26,7 +26,8 @@ from service.matching.understanding import unbacked_qualifiers
 
 from .values import Verdict, fit_verdict, verdict_of
 
-AnswerStatus = Literal["auto", "needs_review"]
+# The engine drafts `auto` or `needs_review`; people then edit or approve.
+AnswerStatus = Literal["auto", "needs_review", "edited", "approved"]
 Basis = Literal["control", "fact", "library", "none"]
 FRAMEWORKS = ("soc2", "hipaa", "gdpr")
 GAP_STATUSES = (Status.PARTIAL, Status.PLANNED, Status.NOT_IMPLEMENTED)
@@ -44,10 +45,11 @@ class Thresholds:
 @dataclass(frozen=True)
 class Answer:
     value: str
-    comment: str
+    comment: str  # for the customer: written into their file beside the value
     confidence: float
     status: AnswerStatus
     basis: Basis
+    note: str = ""  # for the reviewer only (why it needs review, the candidates): never exported
 
 
 @dataclass(frozen=True)
@@ -194,7 +196,7 @@ class _Answerer:
                 comment = f"Company fact '{fact.key}' is {'yes' if fact.value else 'no'}."
                 return AnsweredQuestion(
                     question,
-                    Answer("", comment, candidate.score, "needs_review", "fact"),
+                    Answer("", "", candidate.score, "needs_review", "fact", note=comment),
                     match,
                     citation,
                     None,
@@ -211,7 +213,8 @@ class _Answerer:
         if question.answer_type in ("yes_no", "choice") and not _fits_options(text, question):
             return AnsweredQuestion(
                 question,
-                Answer("", text, candidate.score, "needs_review", "fact"),
+                Answer("", "", candidate.score, "needs_review", "fact",
+                       note=f"Company fact '{fact.key}': {text}"),
                 match,
                 citation,
                 None,
@@ -243,7 +246,7 @@ class _Answerer:
                 )
                 return AnsweredQuestion(
                     question,
-                    Answer("", comment, match.confidence, "needs_review", "control"),
+                    Answer("", "", match.confidence, "needs_review", "control", note=comment),
                     match,
                     citations,
                     None,
@@ -294,7 +297,7 @@ class _Answerer:
         citations = tuple(Citation("control", c.id, c.title) for c in candidates)
         return AnsweredQuestion(
             question,
-            Answer("", comment, match.confidence, "needs_review", "none"),
+            Answer("", "", match.confidence, "needs_review", "none", note=comment),
             match,
             citations,
             gap,

@@ -21,6 +21,7 @@ def to_json_dict(answered: AnsweredQuestionnaire, kb: KnowledgeBase) -> dict[str
                 "answer": {
                     "value": answer.value,
                     "comment": answer.comment,
+                    "note": answer.note,
                     "confidence": round(answer.confidence, 3),
                     "status": answer.status,
                     "basis": answer.basis,
