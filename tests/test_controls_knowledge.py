@@ -25,7 +25,7 @@ def mapped(kb: KnowledgeBase, framework: str) -> set[str]:
 
 
 def test_size_and_domains(kb: KnowledgeBase) -> None:
-    assert 120 <= len(kb.controls) <= 160
+    assert 160 <= len(kb.controls) <= 200
     assert 16 <= len(kb.domains) <= 20
     per_domain = Counter(c.domain for c in kb.controls.values())
     assert set(per_domain) == set(kb.domains)
