@@ -16,7 +16,8 @@ from .engine import (
     collect_gaps,
     unsupported_absolutes,
 )
-from .report import to_json_dict
+from .report import control_matches, to_json_dict
+from .stored import answer_from_dict, answer_to_dict, answered_from_dict, answered_to_dict
 from .values import fit_verdict, verdict_of
 
 __all__ = [
@@ -26,9 +27,14 @@ __all__ = [
     "Citation",
     "Gap",
     "Thresholds",
+    "answer_from_dict",
     "answer_matches",
     "answer_questionnaire",
+    "answer_to_dict",
+    "answered_from_dict",
+    "answered_to_dict",
     "collect_gaps",
+    "control_matches",
     "fit_verdict",
     "to_json_dict",
     "unsupported_absolutes",

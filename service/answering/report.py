@@ -5,8 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from service.controls import KnowledgeBase
+from service.matching.matcher import QuestionMatch
 
 from .engine import FRAMEWORKS, AnsweredQuestionnaire
+from .stored import answer_to_dict, to_json
+
+TOP_MATCHES = 5
 
 
 def to_json_dict(answered: AnsweredQuestionnaire, kb: KnowledgeBase) -> dict[str, Any]:
@@ -18,26 +22,10 @@ def to_json_dict(answered: AnsweredQuestionnaire, kb: KnowledgeBase) -> dict[str
                 "ref": question.ref,
                 "text": question.text,
                 "section": question.section,
-                "answer": {
-                    "value": answer.value,
-                    "comment": answer.comment,
-                    "note": answer.note,
-                    "confidence": round(answer.confidence, 3),
-                    "status": answer.status,
-                    "basis": answer.basis,
-                },
-                "matches": [
-                    {
-                        "control": match.control_id,
-                        "title": kb.controls[match.control_id].title,
-                        "score": round(match.score, 3),
-                        "frameworks": {
-                            f: list(kb.controls[match.control_id].refs(f)) for f in FRAMEWORKS
-                        },
-                    }
-                    for match in item.match.controls[:5]
-                ],
-                "citations": [c.to_dict() for c in item.citations],
+                # the stored answer's own form, with the confidence rounded for reading
+                "answer": {**answer_to_dict(answer), "confidence": round(answer.confidence, 3)},
+                "matches": control_matches(item.match, kb),
+                "citations": to_json(item.citations),
                 "gap": item.gap,
                 "polarity": item.match.understanding.polarity,
                 "location": question.answer_location.to_dict(),
@@ -59,3 +47,20 @@ def to_json_dict(answered: AnsweredQuestionnaire, kb: KnowledgeBase) -> dict[str
             for gap in answered.gaps
         ],
     }
+
+
+def control_matches(
+    match: QuestionMatch, kb: KnowledgeBase, limit: int = TOP_MATCHES
+) -> list[dict[str, Any]]:
+    """The best controls of a match for people to read: id, title, rounded score and SOC 2 /
+    HIPAA / GDPR refs. A control no longer in the knowledge base keeps its id, with no title."""
+    shown = []
+    for found in match.controls[:limit]:
+        control = kb.controls.get(found.control_id)
+        shown.append({
+            "control": found.control_id,
+            "title": control.title if control else "",
+            "score": round(found.score, 3),
+            "frameworks": {f: list(control.refs(f)) if control else [] for f in FRAMEWORKS},
+        })
+    return shown

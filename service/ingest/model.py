@@ -48,6 +48,15 @@ class Location:
             if v is not None
         }
 
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Location:
+        """The inverse of `to_dict`: `Location.from_dict(loc.to_dict()) == loc`."""
+        fields = dict(data)
+        if fields.get("box") is not None:
+            x0, top, x1, bottom = (float(v) for v in fields["box"])
+            fields["box"] = (x0, top, x1, bottom)
+        return cls(**fields)
+
     def __str__(self) -> str:
         if self.kind == "cell":
             return f"{self.sheet}!{self.cell}"
@@ -95,6 +104,25 @@ class Question:
             "ref_generated": self.ref_generated,
             "answer_formula": self.answer_formula,
         }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Question:
+        """The inverse of `to_dict`: `Question.from_dict(q.to_dict()) == q`."""
+        comment = data.get("comment_location")
+        return cls(
+            ref=data["ref"],
+            text=data["text"],
+            section=data["section"],
+            answer_type=data["answer_type"],
+            options=tuple(data["options"]),
+            question_location=Location.from_dict(data["question_location"]),
+            answer_location=Location.from_dict(data["location"]),
+            comment_location=Location.from_dict(comment) if comment is not None else None,
+            existing_answer=data.get("existing_answer"),
+            existing_comment=data.get("existing_comment"),
+            ref_generated=bool(data.get("ref_generated", False)),
+            answer_formula=bool(data.get("answer_formula", False)),
+        )
 
 
 @dataclass(frozen=True)
