@@ -131,3 +131,24 @@ def test_an_older_stored_answer_without_a_note_reads_with_an_empty_one() -> None
     data = answer_to_dict(Answer("No", "", 0.5, "auto", "control", note="x"))
     del data["note"]
     assert answer_from_dict(data).note == ""
+
+
+def test_the_engines_own_answers_round_trip(tmp_path) -> None:
+    """Whatever the engine puts in its answers and matches (fields added since included)
+    survives JSON: the sample questionnaire answered as the sample company."""
+    from datetime import date
+
+    from service.answering import answer_questionnaire
+    from service.controls import SAMPLE_PROFILE, load_company, load_knowledge_base
+    from service.ingest import parse
+    from service.matching.matcher import Matcher
+    from service.settings import KNOWLEDGE_DIR, REPO_ROOT
+
+    kb = load_knowledge_base(KNOWLEDGE_DIR)
+    company = load_company(KNOWLEDGE_DIR / SAMPLE_PROFILE, kb)
+    matcher = Matcher(kb, company, cache_dir=tmp_path)
+    answered = answer_questionnaire(
+        parse(REPO_ROOT / "samples" / "northwind_vendor_security_assessment.xlsx"), kb, company,
+        matcher, date(2026, 11, 22))
+    for item in answered.answers:
+        assert answered_from_dict(json.loads(json.dumps(answered_to_dict(item)))) == item

@@ -12,6 +12,7 @@ import time
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -897,6 +898,44 @@ def test_filled_file_carries_the_reviewed_answers(site: Site, role: str, api: bo
     assert not any((Path(site.app.state.settings.data_dir) / "exports").iterdir())  # cleaned up
     audit = site.clients["admin"].get("/api/v1/audit").json()
     assert any(e["action"] == "questionnaire.export.filled" for e in audit)
+
+
+def test_the_export_is_the_engines_answers_from_the_database_not_a_re_read_original(
+    site: Site, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """Exports build the answered questionnaire from the stored rows alone: with every way of
+    reading the original refused, the filled file is byte for byte what exporting the
+    engine's own answers gives."""
+    from service.answering import answer_questionnaire
+    from service.export import export_filled
+    from service.ingest import isolated, parse
+    from service.web import questionnaires
+
+    editor = site.clients["editor"]
+    created = editor.post("/api/v1/questionnaires", headers={"X-CSRF-Token": site.csrf["editor"]},
+                          files={"file": (SAMPLE.name, SAMPLE.read_bytes())},
+                          data={"prospect": "Stored Answers Co"}).json()
+    wait_for_answers(editor, created["id"])
+    matcher = site.app.state.knowledge.matcher()
+    direct = answer_questionnaire(parse(SAMPLE), matcher.kb, matcher.company, matcher,
+                                  date.today())
+    expected = export_filled(direct, SAMPLE.read_bytes(), tmp_path / "direct.xlsx",
+                             matcher.kb).paths[0].read_bytes()
+
+    def refuse(*_args: object, **_kwargs: object) -> None:
+        raise AssertionError("the export read the original as a questionnaire")
+
+    monkeypatch.setattr(isolated, "run_isolated", refuse)
+    monkeypatch.setattr(questionnaires, "load_questionnaire", refuse)
+    response = editor.get(f"/api/v1/questionnaires/{created['id']}/export/filled")
+    assert response.status_code == 200, response.text
+    assert response.content == expected
+    stored = {r["question"]["ref"]: r["answer"] for r in editor.get(
+        f"/api/v1/questionnaires/{created['id']}/answers").json()}
+    for item in direct.answers:
+        answer = stored[item.question.ref]
+        assert (answer["value"], answer["comment"], answer["note"], answer["status"]) == (
+            item.answer.value, item.answer.comment, item.answer.note, item.answer.status)
 
 
 def test_answer_report_lists_every_question_with_its_review_status(site: Site) -> None:

@@ -18,7 +18,7 @@ from service.web.app import create_app
 from service.web.auth import Principal, create_user
 from service.web.jobs import JobLost, JobWorker
 from service.web.kb_edit import set_control_status
-from service.web.models import Job, QuestionnaireRecord, utcnow
+from service.web.models import Job, QuestionRecord, utcnow
 from service.web.questionnaires import Deal, create_questionnaire
 
 CSV = b"ID,Question,Answer\nA1,Do you encrypt data at rest?,\n"
@@ -117,8 +117,12 @@ def test_a_failing_job_is_marked_failed_with_a_one_line_reason(
 ) -> None:
     app = _app_with_jobs(tmp_path, database_url)
     with Session(app.state.engine) as session:
-        record = session.exec(select(QuestionnaireRecord)).one()
-        (tmp_path / record.file_path).unlink()  # fails before the model would be needed
+        # a stored question of the wrong shape: fails before the model would be needed
+        question = session.exec(select(QuestionRecord)).first()
+        assert question is not None
+        question.question = {"ref": question.ref, "text": question.text}
+        session.add(question)
+        session.commit()
     assert app.state.worker.run_pending() == 1
     job = _job(app)
     assert job.status == "failed" and job.finished_at is not None

@@ -13,8 +13,13 @@ from argon2 import PasswordHasher
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 
-from service.ingest import parse
+from service.answering import Answer, AnsweredQuestion
+from service.answering.engine import AnswerStatus
+from service.ingest import Question, parse
+from service.matching.matcher import ControlMatch, QuestionMatch
+from service.matching.understanding import understand
 from service.settings import REPO_ROOT
+from service.web.answers import answer_columns
 from service.web.auth import AuthError, Principal, create_user, sign_in
 from service.web.database import open_database
 from service.web.mapping import apply_overrides, column_mapping, read_cells, template_fingerprint
@@ -131,6 +136,19 @@ def test_create_user_checks_its_input(database_url: str) -> None:
     engine.dispose()
 
 
+def drafted(question: QuestionRecord, value: str, confidence: float,
+            note: str = "") -> AnsweredQuestion:
+    """A made-up engine answer to a stored question (no model needed)."""
+    status: AnswerStatus = "auto" if value else "needs_review"
+    return AnsweredQuestion(
+        Question.from_dict(question.question),
+        Answer(value, "", confidence, status, "control",
+               note=note or ("" if value else "Needs review. Closest controls: IAM-01.")),
+        QuestionMatch((ControlMatch("IAM-01", 0.7),), confidence, None, None,
+                      understand(question.text)),
+        (), None, "yes" if value == "Yes" else None)
+
+
 @pytest.fixture
 def answered(tmp_path: Path, database_url: str) -> Iterator[tuple[Engine, Principal, int]]:
     """A stored CSV questionnaire with made-up answers (no model needed)."""
@@ -147,9 +165,7 @@ def answered(tmp_path: Path, database_url: str) -> Iterator[tuple[Engine, Princi
         ):
             assert question.id is not None and record.id is not None
             session.add(AnswerRecord(question_id=question.id, questionnaire_id=record.id,
-                                     value=value, comment="", confidence=confidence,
-                                     status="auto" if value else "needs_review",
-                                     basis="control", matches=[], citations=[]))
+                                     **answer_columns(drafted(question, value, confidence))))
         session.commit()
         assert record.id is not None
         yield engine, actor, record.id

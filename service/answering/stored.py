@@ -48,6 +48,11 @@ def to_json(value: Any) -> Any:
     return _encode(value)
 
 
+def from_json(kind: Any, data: Any) -> Any:
+    """The inverse of `to_json` for a value of type `kind` (e.g. `QuestionMatch`)."""
+    return _decode(kind, data, getattr(kind, "__name__", str(kind)))
+
+
 def _encode(value: Any) -> Any:
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         if hasattr(type(value), "from_dict") and hasattr(value, "to_dict"):

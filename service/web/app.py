@@ -23,6 +23,7 @@ from service.export import ExportError
 from service.ingest import DEFAULT_LIMITS, IngestError
 from service.settings import REPO_ROOT, Settings
 
+from .answers import complete_stored
 from .database import exclusive, open_database
 from .deps import Forbidden, NotAuthenticated, render, signed_in
 from .jobs import JobWorker
@@ -101,6 +102,7 @@ def prepare(settings: Settings) -> tuple[Engine, bool]:
     engine = open_database(settings.database_url)
     with exclusive(engine):
         seeded = seed_sample_company(engine, settings.knowledge_dir)
+        complete_stored(engine, settings.data_dir)  # rows kept before questions were whole
     return engine, seeded
 
 

@@ -13,6 +13,7 @@ from pathlib import Path
 from sqlmodel import Session, col, delete, select
 
 from . import audit
+from .answers import set_question
 from .auth import Principal
 from .mapping import CORRECTABLE_FORMATS, ColumnChoice, column_mapping
 from .models import (
@@ -70,8 +71,7 @@ def correct_columns(
     stored = session.exec(select(QuestionRecord).where(
         QuestionRecord.questionnaire_id == record.id).order_by(col(QuestionRecord.position))).all()
     for question, corrected in zip(stored, questionnaire.questions, strict=True):
-        question.text = corrected.text
-        question.location = corrected.answer_location.to_dict()
+        set_question(question, corrected)  # every slot as read from the corrected columns
         session.add(question)
     record.mapping = [item.to_dict() for item in column_mapping(questionnaire)]
     session.add(record)

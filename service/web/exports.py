@@ -1,8 +1,9 @@
 """The reviewed answers as the engine's `AnsweredQuestionnaire`, and files made from them.
 
 Exports and the roadmap work from what people reviewed (edited and approved values), not from
-the engine's first draft. Files are made in a fresh folder under the data directory and deleted
-once they have been sent; the stored original is only ever read.
+the engine's first draft, as stored (service.web.answers): the stored original is only read as
+the bytes to patch, never parsed again. Files are made in a fresh folder under the data
+directory and deleted once they have been sent.
 """
 
 from __future__ import annotations
@@ -13,23 +14,20 @@ from collections.abc import Callable
 from datetime import date
 from enum import StrEnum
 from pathlib import Path
-from typing import cast
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 from starlette.background import BackgroundTask
 from starlette.responses import FileResponse
 
-from service.answering import Answer, AnsweredQuestion, AnsweredQuestionnaire, Citation
-from service.answering.engine import AnswerStatus, Basis, collect_gaps
-from service.export import ExportError, export_filled, filled_path
-from service.matching.matcher import ControlMatch, QuestionMatch
-from service.matching.understanding import understand
+from service.answering import AnsweredQuestionnaire
+from service.export import export_filled, filled_path
 
 from . import audit
+from .answers import NotReady, stored_answers
 from .auth import Principal
 from .knowledge import Knowledge
-from .models import AnswerRecord, QuestionnaireRecord, QuestionRecord
-from .questionnaires import InvalidInput, load_questionnaire
+from .models import QuestionnaireRecord
+from .questionnaires import InvalidInput
 
 EXPORTS = "exports"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -46,40 +44,14 @@ class ExportKind(StrEnum):
 
 
 def reviewed_answers(
-    session: Session, data_dir: Path, knowledge: Knowledge, record: QuestionnaireRecord,
-    on: date,
+    session: Session, knowledge: Knowledge, record: QuestionnaireRecord, on: date
 ) -> AnsweredQuestionnaire:
-    """The stored original re-read (for the slots the export writes into) with each question's
-    stored answer as people left it. Raises InvalidInput while answering is unfinished."""
-    pairs = session.exec(
-        select(QuestionRecord, AnswerRecord)
-        .join(AnswerRecord, col(AnswerRecord.question_id) == QuestionRecord.id)
-        .where(QuestionRecord.questionnaire_id == record.id)
-        .order_by(col(QuestionRecord.position))
-    ).all()
-    if not pairs:  # answers are stored all at once when answering finishes
-        raise InvalidInput("the answers are not ready yet: wait for answering to finish")
-    questionnaire = load_questionnaire(data_dir, record)
-    refs = [question.ref for question, _ in pairs]
-    if [q.ref for q in questionnaire.questions] != refs:  # the reader changed since upload
-        raise ExportError(f"{record.filename} no longer reads as it did at upload: "
-                          "upload it again to export it")
-    answers = []
-    for question, (_, answer) in zip(questionnaire.questions, pairs, strict=True):
-        answers.append(AnsweredQuestion(
-            question=question,
-            # the report prints the review state (edited, approved) the engine's type lacks
-            answer=Answer(answer.value, answer.comment, answer.confidence,
-                          cast(AnswerStatus, answer.status), cast(Basis, answer.basis)),
-            match=QuestionMatch(
-                tuple(ControlMatch(m["control"], m["score"]) for m in answer.matches),
-                answer.confidence, None, None, understand(question.text)),
-            citations=tuple(Citation(c["kind"], c["id"], c["title"])  # type: ignore[arg-type]
-                            for c in answer.citations),
-            gap_control=answer.gap_control,
-        ))
-    gaps = collect_gaps(answers, knowledge.kb, knowledge.company, on)
-    return AnsweredQuestionnaire(questionnaire, answers, gaps, on)
+    """Each question with its stored answer as people left it, from the database alone (the
+    original is only read to be patched). Raises InvalidInput while answering is unfinished."""
+    try:
+        return stored_answers(session, knowledge, record, on)
+    except NotReady as exc:
+        raise InvalidInput(str(exc)) from None
 
 
 def download_name(record: QuestionnaireRecord, kind: ExportKind) -> str:
@@ -99,7 +71,7 @@ def export_download(
     session: Session, data_dir: Path, knowledge: Knowledge, actor: Principal,
     record: QuestionnaireRecord, kind: ExportKind,
 ) -> FileResponse:
-    answered = reviewed_answers(session, data_dir, knowledge, record, date.today())
+    answered = reviewed_answers(session, knowledge, record, date.today())
     source = (data_dir / record.file_path).read_bytes()
 
     def build(folder: Path) -> Path:

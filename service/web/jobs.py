@@ -18,18 +18,17 @@ import threading
 from collections.abc import Sequence
 from datetime import date, timedelta
 from pathlib import Path
-from typing import Any
 
 from sqlalchemy import Engine
 from sqlmodel import Session, col, delete, select, update
 
 from service.answering.engine import AnsweredQuestion, answer_questionnaire
-from service.answering.report import to_json_dict
 
 from . import audit
+from .answers import answer_columns, stored_questionnaire
 from .knowledge import Knowledge
 from .models import AnswerRecord, Job, QuestionnaireRecord, QuestionRecord, utcnow
-from .questionnaires import answer_dict, load_questionnaire
+from .questionnaires import answer_dict
 
 log = logging.getLogger(__name__)
 POLL_SECONDS = 1.0
@@ -179,30 +178,27 @@ class JobWorker:
                 select(QuestionRecord).where(QuestionRecord.questionnaire_id == record.id)
                 .order_by(col(QuestionRecord.position))
             ).all()
-            questionnaire = load_questionnaire(self.data_dir, record)
+            # the questions as stored at upload (or at the last column correction): the
+            # original is not read again
+            questionnaire = stored_questionnaire(session, record)
         matcher = self.knowledge.matcher()
         kb, company = matcher.kb, matcher.company  # the library this matcher indexed
         answered = answer_questionnaire(
             questionnaire, kb, company, matcher, date.today(),
             progress=lambda done, total: self._progress(job_id, done, total),
         )
-        report = to_json_dict(answered, kb)["questions"]
         if kind == "refresh":
-            self._refresh(job_id, record.id, questions, answered.answers, report)
+            self._refresh(job_id, record.id, questions, answered.answers)
             return
         with Session(self.engine) as session:
             # a re-run (after a column correction) replaces the unreviewed answers it drafted
             session.exec(delete(AnswerRecord).where(
                 col(AnswerRecord.questionnaire_id) == record.id))
-            for question, item, shown in zip(questions, answered.answers, report, strict=True):
+            for question, item in zip(questions, answered.answers, strict=True):
                 assert question.id is not None and question.ref == item.question.ref
                 session.add(AnswerRecord(
                     question_id=question.id, questionnaire_id=question.questionnaire_id,
-                    value=item.answer.value, comment=item.answer.comment,
-                    confidence=item.answer.confidence, status=item.answer.status,
-                    basis=item.answer.basis, gap_control=item.gap_control,
-                    matches=shown["matches"], citations=shown["citations"],
-                ))
+                    **answer_columns(item)))
             self._finish(session, job_id, len(questions))
             audit.record(session, None, "questionnaire.answer", f"questionnaire:{record.id}",
                          None, {"answers": len(questions), "as_of": answered.as_of.isoformat()
@@ -211,7 +207,7 @@ class JobWorker:
 
     def _refresh(
         self, job_id: int, questionnaire_id: int | None, questions: Sequence[QuestionRecord],
-        answers: Sequence[AnsweredQuestion], report: list[dict[str, Any]],
+        answers: Sequence[AnsweredQuestion],
     ) -> None:
         """After a knowledge change: answer again, but only rewrite the answers still as the
         engine drafted them; one a person edited or approved is left for them (it was flagged).
@@ -220,13 +216,9 @@ class JobWorker:
         with Session(self.engine) as session:
             stored = {a.question_id: a for a in session.exec(
                 select(AnswerRecord).where(AnswerRecord.questionnaire_id == questionnaire_id))}
-            for question, item, shown in zip(questions, answers, report, strict=True):
+            for question, item in zip(questions, answers, strict=True):
                 assert question.id is not None and question.ref == item.question.ref
-                fresh: dict[str, Any] = {
-                    "value": item.answer.value, "comment": item.answer.comment,
-                    "confidence": item.answer.confidence, "status": item.answer.status,
-                    "basis": item.answer.basis, "gap_control": item.gap_control,
-                    "matches": shown["matches"], "citations": shown["citations"]}
+                fresh = answer_columns(item)
                 old = stored.get(question.id)
                 if old is None:
                     session.add(AnswerRecord(question_id=question.id,

@@ -74,6 +74,11 @@ class QuestionnaireRecord(SQLModel, table=True):
 
 
 class QuestionRecord(SQLModel, table=True):
+    """A question as ingest found it. `question` is the whole `service.ingest.Question`
+    (`Question.to_dict`: every slot, options, flags), what answering and exports work from;
+    the columns beside it repeat what pages filter and list by. Written by
+    `service.web.answers.question_record`/`set_question` only, so they never disagree."""
+
     __tablename__ = "question"
     id: int | None = Field(default=None, primary_key=True)
     questionnaire_id: int = Field(foreign_key="questionnaire.id", index=True)
@@ -83,21 +88,29 @@ class QuestionRecord(SQLModel, table=True):
     section: str
     answer_type: str
     options: list[str] = _json()
-    location: dict[str, Any] = _json()
+    question: dict[str, Any] = _json()
 
 
 class AnswerRecord(SQLModel, table=True):
+    """The engine's `AnsweredQuestion` for one question, as people left it: the `Answer`'s
+    fields (value, comment, note, confidence, status, basis) as columns, with the match,
+    citations, gap and verdict (`service.answering.answered_to_dict`), plus the review
+    bookkeeping. With its `QuestionRecord` it reads back as the same typed value
+    (`service.web.answers.answered`)."""
+
     __tablename__ = "answer"
     id: int | None = Field(default=None, primary_key=True)
     question_id: int = Field(foreign_key="question.id", unique=True)
     questionnaire_id: int = Field(foreign_key="questionnaire.id", index=True)
     value: str
-    comment: str
+    comment: str  # for the customer: written into their file
+    note: str = ""  # for reviewers only: shown on the review page, never exported
     confidence: float
-    status: str
+    status: str  # an AnswerStatus: auto, needs_review, edited, approved
     basis: str
     gap_control: str | None = None
-    matches: list[dict[str, Any]] = _json()  # top controls with framework refs
+    verdict: str | None = None  # what the value claims (yes, no, partial, na), if known
+    match: dict[str, Any] = _json()  # the QuestionMatch: controls with scores, understanding
     citations: list[dict[str, str]] = _json()
     version: int = 1  # bumped on every change; a write naming an older version is refused
     # a person edited or approved it: a knowledge change flags it rather than recomputing it

@@ -12,10 +12,15 @@ from typing import Any
 
 from sqlmodel import Session, col, func, select
 
+from service.answering import control_matches
 from service.answering.engine import FRAMEWORKS, Thresholds
+from service.answering.stored import from_json
+from service.controls import KnowledgeBase
 from service.ingest import DEFAULT_LIMITS, Questionnaire, isolated
+from service.matching.matcher import QuestionMatch
 
 from . import audit
+from .answers import question_record
 from .auth import Principal
 from .mapping import (
     apply_overrides,
@@ -139,11 +144,7 @@ def create_questionnaire(
     session.flush()
     assert record.id is not None
     for position, question in enumerate(questionnaire.questions):
-        session.add(QuestionRecord(
-            questionnaire_id=record.id, position=position, ref=question.ref, text=question.text,
-            section=question.section, answer_type=question.answer_type,
-            options=list(question.options), location=question.answer_location.to_dict(),
-        ))
+        session.add(question_record(record.id, position, question))
     session.add(Job(kind="answer", questionnaire_id=record.id,
                     total=len(questionnaire.questions)))
     audit.record(session, actor, "questionnaire.upload", f"questionnaire:{record.id}", None,
@@ -290,6 +291,7 @@ class ReviewRow:
     answer: AnswerRecord | None
     comments: list[tuple[ReviewComment, str]] = field(default_factory=list)  # with author
     assignee: str | None = None  # the assigned user's email
+    matches: list[dict[str, Any]] = field(default_factory=list)  # control_matches, to read
 
     @property
     def band(self) -> str:
@@ -302,7 +304,7 @@ class ReviewRow:
                          "section": question.section, "answer_type": question.answer_type,
                          "options": question.options},
             "answer": None if answer is None else {
-                **answer_dict(answer), "band": self.band, "matches": answer.matches,
+                **answer_dict(answer), "band": self.band, "matches": self.matches,
                 "citations": answer.citations, "assignee": self.assignee,
             },
             "comments": [{"author": author, "text": c.text, "at": c.created_at.isoformat()}
@@ -311,22 +313,28 @@ class ReviewRow:
 
 
 def answer_dict(answer: AnswerRecord) -> dict[str, Any]:
-    """The fields a reviewer changes, with the version a change must name."""
+    """The fields a reviewer changes (and the reviewer-only note, which they read), with the
+    version a change must name."""
     return {"id": answer.id, "value": answer.value, "comment": answer.comment,
-            "status": answer.status, "confidence": round(answer.confidence, 3),
-            "basis": answer.basis, "gap_control": answer.gap_control,
-            "assigned_to": answer.assigned_to, "version": answer.version}
+            "note": answer.note, "status": answer.status,
+            "confidence": round(answer.confidence, 3), "basis": answer.basis,
+            "gap_control": answer.gap_control, "assigned_to": answer.assigned_to,
+            "version": answer.version}
 
 
-def review_rows(session: Session, questionnaire_id: int, filters: ReviewFilters) -> list[ReviewRow]:
+def review_rows(
+    session: Session, kb: KnowledgeBase, questionnaire_id: int, filters: ReviewFilters
+) -> list[ReviewRow]:
     pairs = session.exec(
         select(QuestionRecord, AnswerRecord)
         .join(AnswerRecord, col(AnswerRecord.question_id) == QuestionRecord.id, isouter=True)
         .where(QuestionRecord.questionnaire_id == questionnaire_id)
         .order_by(col(QuestionRecord.position))
     ).all()
-    rows = [ReviewRow(question, answer) for question, answer in pairs
-            if _passes(filters, question, answer)]
+    rows = [ReviewRow(question, answer,
+                      matches=control_matches(from_json(QuestionMatch, answer.match), kb)
+                      if answer else [])
+            for question, answer in pairs if _passes(filters, question, answer)]
     by_answer = {row.answer.id: row for row in rows if row.answer}
     if by_answer:
         comments = session.exec(

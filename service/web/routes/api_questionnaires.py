@@ -100,6 +100,7 @@ def correct_mapping(
     "medium, low), `gap` (yes, no), `section`, `assigned` (me).",
 )
 def answers(
+    request: Request,
     questionnaire_id: int,
     me: Viewer,
     session: Db,
@@ -111,7 +112,8 @@ def answers(
 ) -> list[dict[str, Any]]:
     get_questionnaire(session, questionnaire_id)
     filters = ReviewFilters(status, band, gap, section, assignee_filter(assigned, me)).validate()
-    return [row.to_dict() for row in review_rows(session, questionnaire_id, filters)]
+    kb = request.app.state.knowledge.kb
+    return [row.to_dict() for row in review_rows(session, kb, questionnaire_id, filters)]
 
 
 @router.post("/questionnaires/{questionnaire_id}/approve-high-confidence",

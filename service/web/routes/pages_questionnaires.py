@@ -121,7 +121,7 @@ def review_page(
     return render(
         request, "review.html", me, record=record, filters=filters,
         assignable=assignable_users(session),
-        rows=review_rows(session, questionnaire_id, filters),
+        rows=review_rows(session, request.app.state.knowledge.kb, questionnaire_id, filters),
         state=progress(session, questionnaire_id), sections=sections(session, questionnaire_id),
         statuses=ANSWER_STATUSES, bands=CONFIDENCE_BANDS, here=str(request.url.path) + (
             f"?{request.url.query}" if request.url.query else ""),
