@@ -7,7 +7,7 @@ import json
 import sys
 from collections import Counter
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 
 from service.cli import EXIT_BAD_INPUT
 from service.controls import (
@@ -30,8 +30,17 @@ from service.ingest import parse
 from service.matching.matcher import Matcher
 from service.settings import Settings
 
-from .engine import AnsweredQuestionnaire, answer_questionnaire
-from .evaluate import load_labels, score
+from .engine import AnsweredQuestionnaire, Thresholds, answer_questionnaire
+from .evaluate import (
+    Family,
+    FamilyResult,
+    Scores,
+    cross_family,
+    family_name,
+    fit_all,
+    load_labels,
+    pooled,
+)
 from .report import to_json_dict
 
 
@@ -69,14 +78,23 @@ def add_commands(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]
     evaluate = subparsers.add_parser(
         "eval",
         parents=[common],
-        help="score matching against a labelled questionnaire",
-        description="Answer FILE and score the matches against LABELS (the metric of "
-        "shared/eval/README.md): SOC 2 hit@1, hit@3, precision@1; HIPAA and GDPR "
-        "hit@3; the share of fact/other questions auto-answered from a control.",
+        help="score matching and answering against labelled questionnaires",
+        description="Answer each labelled questionnaire and score it (the metric of "
+        "shared/eval/README.md): SOC 2 hit@1, hit@3, precision@1; HIPAA and GDPR hit@3; "
+        "auto-precision and automation; the share of fact/other questions auto-answered "
+        "from a control. Give LABELS FILE pairs, one per questionnaire family: with two or "
+        "more, each family is scored by a confidence model fitted on the other families "
+        "only (leave-one-family-out), then all are pooled.",
     )
-    evaluate.add_argument("labels", type=Path, help="labels YAML")
-    evaluate.add_argument("file", type=Path, help="the labelled questionnaire")
+    evaluate.add_argument(
+        "pairs", nargs="+", type=Path, metavar="LABELS FILE",
+        help="a labels YAML and the questionnaire it labels; repeat for more families",
+    )
     evaluate.add_argument("--json", action="store_true", help="print the scores as JSON")
+    evaluate.add_argument(
+        "--fit", action="store_true",
+        help="also print the confidence model fitted on every family given (the one to ship)",
+    )
     evaluate.set_defaults(func=run_eval)
 
 
@@ -168,25 +186,73 @@ def _print_summary(answered: AnsweredQuestionnaire) -> None:
 
 
 def run_eval(args: argparse.Namespace) -> int:
-    labels = load_labels(args.labels)
-    answered, kb = _answer(args)
-    scores = score(answered, labels, kb)
+    if len(args.pairs) % 2:
+        print("candor: eval takes LABELS FILE pairs (an odd number of paths was given)",
+              file=sys.stderr)
+        return EXIT_BAD_INPUT
+    pairs = list(zip(args.pairs[::2], args.pairs[1::2], strict=True))
+    labelled = [(family_name(labels), load_labels(labels), parse(file)) for labels, file in pairs]
+    names = [name for name, _, _ in labelled]
+    if len(set(names)) != len(names):
+        print("candor: each labels file must name a different family", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    settings = Settings.from_env()
+    kb, company, on = load_from_args(args)
+    matcher = Matcher(kb, company, cache_dir=settings.data_dir / "cache")
+    families = [Family(name, labels, questionnaire, matcher.match(questionnaire.questions))
+                for name, labels, questionnaire in labelled]
+    shipped = (matcher.calibration, Thresholds().control)
+    results = cross_family(families, kb, company, on, shipped)
+    total = pooled([r.scores for r in results])
+    fitted = fit_all(families, kb, company, on) if args.fit else None
     if args.json:
-        print(json.dumps(scores.to_dict(), indent=1))
+        report: dict[str, Any] = {
+            "families": [{"family": r.family, "fitted_on": list(r.fitted_on),
+                          "threshold": r.threshold, **r.scores.to_dict()} for r in results],
+            "pooled": total.to_dict(),
+        }
+        if fitted:
+            report["fitted"] = {"calibration": list(fitted[0].weights),
+                                "intercept": fitted[0].intercept, "threshold": fitted[1]}
+        print(json.dumps(report, indent=1))
         return 0
-    print(
-        f"SOC 2 ({scores.soc2_questions} control questions): hit@1 {scores.soc2_hit1:.3f}, "
-        f"hit@3 {scores.soc2_hit3:.3f}, precision@1 {scores.soc2_precision1:.3f}"
-    )
-    print(f"HIPAA hit@3 (standard level, {scores.hipaa_questions}): {scores.hipaa_hit3:.3f}")
-    print(f"GDPR hit@3 (article level, {scores.gdpr_questions}): {scores.gdpr_hit3:.3f}")
-    print(
-        f"fact/other auto-answered from a control ({scores.fact_other_questions}): "
-        f"{scores.fact_other_auto_from_control:.3f}"
-    )
-    if scores.unmatched_labels:
-        print(f"labels with no question in the file: {', '.join(scores.unmatched_labels)}")
+    _print_scores(results, total, len(families) > 1)
+    if fitted:
+        calibration, threshold = fitted
+        print(f"\nfitted on {', '.join(names)}: CALIBRATION = Calibration("
+              f"{calibration.weights}, {calibration.intercept}); Thresholds.control = "
+              f"{threshold}")
     return 0
+
+
+def _print_scores(results: list[FamilyResult], total: Scores, crossed: bool) -> None:
+    columns = ("family", "control q", "hit@1", "hit@3", "prec@1", "auto right", "auto wrong",
+               "auto-prec", "automation", "fact/other auto", "HIPAA hit@3", "GDPR hit@3")
+    rows = [(r.family, r.scores) for r in results] + ([("pooled", total)] if crossed else [])
+    table = [columns] + [
+        (name, str(s.soc2_questions), f"{s.soc2_hit1:.3f}", f"{s.soc2_hit3:.3f}",
+         f"{s.soc2_precision1:.3f}", str(s.auto_right), str(s.auto_wrong),
+         f"{s.auto_precision:.3f}", f"{s.automation:.3f}",
+         f"{s.fact_other_auto_from_control:.3f} of {s.fact_other_questions}",
+         f"{s.hipaa_hit3:.3f}", f"{s.gdpr_hit3:.3f}")
+        for name, s in rows
+    ]
+    widths = [max(len(row[i]) for row in table) for i in range(len(columns))]
+    for row in table:
+        print("  ".join(cell.ljust(w) if i == 0 else cell.rjust(w)
+                        for i, (cell, w) in enumerate(zip(row, widths, strict=True))))
+    if crossed:
+        print("\neach family scored by a confidence model fitted on the other families only:")
+        for result in results:
+            print(f"  {result.family}: fitted on {', '.join(result.fitted_on)}; automatic "
+                  f"answers need confidence >= {result.threshold:.2f}")
+    else:
+        print("\n(one family: scored with the shipped model, which was fitted on every labelled "
+              "family, this one included; give several families for out-of-family numbers)")
+    for result in results:
+        if result.scores.unmatched_labels:
+            print(f"{result.family}: labels with no question in the file: "
+                  f"{', '.join(result.scores.unmatched_labels)}")
 
 
 def show_progress(done: int, total: int) -> None:

@@ -224,50 +224,55 @@ class _Answerer:
         )
 
     def _from_control(self, question: Question, match: QuestionMatch) -> AnsweredQuestion | None:
-        if not match.controls or match.confidence < self.limits.control:
+        understanding, backing = match.understanding, match.support
+        if not match.controls or backing is None or match.confidence < self.limits.control:
             return None
-        if match.understanding.polarity != "positive":
+        if understanding.commentary:
+            return None  # "anything else?" is for a person, whatever the closest control
+        if understanding.polarity == "negative":
             return None  # a disclosure or an adverse event: a control cannot answer it
-        control = self.kb.controls[match.controls[0].control_id]
-        assessment = self.assessment(control.id)
-        comment = self._comment(control.id, assessment)
-        citations = (
-            Citation("control", control.id, control.title),
-            *_evidence_citations([assessment]),
-        )
-        verdict: Verdict
-        gap = None
-        if assessment.effective == Status.IMPLEMENTED:
-            missing = unbacked_qualifiers(match.understanding.qualifiers, control.statement)
-            if missing:
-                comment = (
-                    f"{comment} Needs review: the question also asks "
-                    f"{', '.join(missing)}, which the control statement does not cover."
-                )
-                return AnsweredQuestion(
-                    question,
-                    Answer("", "", match.confidence, "needs_review", "control", note=comment),
-                    match,
-                    citations,
-                    None,
-                )
-            verdict = "yes"
-        elif assessment.effective == Status.NOT_APPLICABLE:
-            if not assessment.reason:
-                return None  # N/A needs the profile's justification
-            verdict = "na"
-        elif assessment.effective == Status.PARTIAL:
-            verdict, gap = "partial", control.id
-        else:
-            verdict, gap = "no", control.id
+        if understanding.polarity == "neutral" and not (
+            question.answer_type == "text" and understanding.description
+        ):
+            return None  # not a yes/no about a safeguard: only "how do you …" can be drafted
         if question.answer_type in ("number", "date"):
             return None  # a count or a date comes from the facts or a person, not a control
+        if backing.actors_missing or backing.identifiers_missing:
+            return None  # the control is about someone or something else
+        control = self.kb.controls[match.controls[0].control_id]
+        topic = self.assessment(control.id)
+        policy = self.assessment(match.policy_control) if match.policy_control else None
+        backing_assessments = [topic] + ([policy] if policy else [])
+        citations = (
+            Citation("control", control.id, control.title),
+            *((Citation("control", policy.control_id,
+                        self.kb.controls[policy.control_id].title),) if policy else ()),
+            *_evidence_citations(backing_assessments),
+        )
+        verdict, reason = self._verdict(topic, policy)
+        if verdict is None:
+            return None
+        if verdict == "yes":
+            statements = " ".join(self.kb.controls[a.control_id].statement
+                                  for a in backing_assessments)
+            missing = unbacked_qualifiers(understanding.qualifiers, statements)
+            if missing:
+                note = (f"{control.id} {control.title} is in place, but the question also asks "
+                        f"{', '.join(missing)}, which the control does not commit to.")
+                return AnsweredQuestion(
+                    question,
+                    Answer("", "", match.confidence, "needs_review", "control", note=note),
+                    match, citations, None)
+        gap = control.id if verdict in ("partial", "no") else None
+        if verdict == "partial" and topic.effective == Status.IMPLEMENTED and policy:
+            gap = policy.control_id
+        comment = self._comment(control.id, verdict, reason, backing_assessments)
         if question.answer_type == "text":
             value, comment = comment, ""  # "Describe …": the rendered answer is the answer
         else:
             fitted = fit_verdict(verdict, question.options)
-            if fitted is None:
-                return None
+            if fitted is None or verdict_of(fitted) != verdict:
+                return None  # the options cannot say it (e.g. "partly" with only Yes/No)
             value = fitted
         return AnsweredQuestion(
             question,
@@ -278,50 +283,96 @@ class _Answerer:
             verdict,
         )
 
+    def _verdict(self, topic: ControlAssessment,
+                 policy: ControlAssessment | None) -> tuple[Verdict | None, str | None]:
+        """What the company can say about a topic control (and the written policy beside it,
+        for a policy question), with the reason a partial answer gives."""
+        if topic.effective == Status.NOT_APPLICABLE:
+            return ("na", None) if topic.reason else (None, None)  # N/A needs a justification
+        if topic.effective in (Status.PLANNED, Status.NOT_IMPLEMENTED):
+            return "no", None
+        if topic.effective == Status.PARTIAL:
+            return "partial", None
+        if policy is None or policy.effective == Status.IMPLEMENTED:
+            return "yes", None
+        policy_control = self.kb.controls[policy.control_id]
+        return "partial", (
+            f"{self.kb.controls[topic.control_id].title} is in place; the written policy "
+            f"({policy_control.title}) is not yet. {policy.reason}".strip()
+        )
+
     def _needs_review(self, question: Question, match: QuestionMatch) -> AnsweredQuestion:
         candidates = [self.kb.controls[m.control_id] for m in match.controls[:3]]
+        backing = match.support
+        objections = backing.objections if backing else ()
         gap = None
         if (
             candidates
             and match.confidence >= self.limits.gap
             and match.understanding.polarity == "positive"
+            and not match.understanding.commentary
+            and not objections
             and self.assessment(candidates[0].id).effective in GAP_STATUSES
         ):
             gap = candidates[0].id
         listed = "; ".join(f"{c.id} {c.title}" for c in candidates)
-        comment = (
-            _render_plain("Needs review. Closest controls: {{ listed }}.", listed=listed)
-            if listed
-            else "Needs review: nothing in the knowledge base covers this question."
-        )
+        if match.understanding.commentary:
+            note = "A free comment: for a person to write, never drafted from a control."
+        elif listed:
+            why = f" {candidates[0].id} does not back it: {'; '.join(objections)}." if (
+                objections) else ""
+            note = _render_plain("Needs review.{{ why }} Closest controls: {{ listed }}.",
+                                 why=why, listed=listed)
+        else:
+            note = "Needs review: nothing in the knowledge base covers this question."
         citations = tuple(Citation("control", c.id, c.title) for c in candidates)
         return AnsweredQuestion(
             question,
-            Answer("", "", match.confidence, "needs_review", "none", note=comment),
+            Answer("", "", match.confidence, "needs_review", "none", note=note),
             match,
             citations,
             gap,
         )
 
-    def _comment(self, control_id: str, assessment: ControlAssessment) -> str:
-        statement = self.kb.controls[control_id].statement
+    def _comment(self, control_id: str, verdict: Verdict, reason: str | None,
+                 backing: list[ControlAssessment]) -> str:
+        """The comment for `verdict`, from the template of that verdict: a "No" never carries
+        the text written for "implemented"."""
+        control = self.kb.controls[control_id]
+        status = _STATUS_OF_VERDICT[verdict]
         try:
-            text = render_answer(self.kb, self.company, control_id, self.on)
+            text = render_answer(self.kb, self.company, control_id, self.on, status, reason)
         except jinja2.TemplateError:
-            # a template needing a fact this profile lacks (`candor kb check` reports it)
-            text = statement
+            # a template needing a fact this profile lacks (`candor kb check` reports it):
+            # the statement says what "implemented" means; other verdicts use the defaults
+            if verdict != "yes":
+                return render_answer(self.kb, self.company, control_id, self.on, status, reason,
+                                     default_template=True)
+            text = control.statement
+        if verdict != "yes":
+            return " ".join(text.split())
         evidence = [
             f"{e.title} ({e.id}, {e.type}, collected {e.collected.isoformat()})"
-            for e in assessment.valid_evidence
+            for a in backing for e in a.valid_evidence
         ]
         if evidence:
             text = _render_plain(
-                "{{ text }} Evidence: {{ evidence | join('; ') }}.", text=text, evidence=evidence
+                "{{ text }} Evidence: {{ evidence | join('; ') }}.", text=text,
+                evidence=list(dict.fromkeys(evidence))
             )
-        if unsupported_absolutes(text, statement):
+        statements = " ".join(self.kb.controls[a.control_id].statement for a in backing)
+        if unsupported_absolutes(text, statements):
             # an absolute claim the control does not make: fall back to the statement itself
-            text = _render_plain("{{ statement }}", statement=statement)
+            text = _render_plain("{{ statement }}", statement=control.statement)
         return " ".join(text.split())
+
+
+_STATUS_OF_VERDICT: dict[Verdict, Status] = {
+    "yes": Status.IMPLEMENTED,
+    "partial": Status.PARTIAL,
+    "no": Status.NOT_IMPLEMENTED,
+    "na": Status.NOT_APPLICABLE,
+}
 
 
 _ABSOLUTE = re.compile(

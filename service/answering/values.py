@@ -8,9 +8,10 @@ from service.ingest.text import NA_WORDS, NO_WORDS, PARTIAL_WORDS, YES_WORDS, no
 
 Verdict = Literal["yes", "no", "partial", "na"]
 
+# Checklists of requirements say "yes" and "no" as an assessment outcome ("Pass", "Met").
 _WORDS: dict[Verdict, set[str]] = {
-    "yes": YES_WORDS,
-    "no": NO_WORDS,
+    "yes": YES_WORDS | {"pass", "passed", "met", "in place"},
+    "no": NO_WORDS | {"fail", "failed", "not met", "not in place"},
     "partial": PARTIAL_WORDS,
     "na": NA_WORDS,
 }

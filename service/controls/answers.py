@@ -26,13 +26,27 @@ _TEMPLATE_FOR_STATUS = {
 }
 
 
-def render_answer(kb: KnowledgeBase, company: CompanyProfile, control_id: str, on: date) -> str:
-    """The answer text for `control_id` as `company` stands on `on` (one paragraph)."""
+def render_answer(kb: KnowledgeBase, company: CompanyProfile, control_id: str, on: date,
+                  status: Status | None = None, reason: str | None = None, *,
+                  default_template: bool = False) -> str:
+    """The answer text for `control_id` as `company` stands on `on` (one paragraph).
+
+    `status` renders the template of that status instead of the control's own, so that an
+    answer's comment always says what its value says (a "Partial" built from two controls, one
+    of them in place, reads as partial); `reason` then replaces the profile's note.
+    `default_template` skips the control's own template for the knowledge base's default.
+    """
     control = kb.controls[control_id]
     assessment = effective_status(company, control_id, on)
-    key = _TEMPLATE_FOR_STATUS[assessment.effective]
-    template = _pick(control.answers, kb.answer_defaults, key)
-    return _render(template, _context(company, control, assessment))
+    key = _TEMPLATE_FOR_STATUS[status or assessment.effective]
+    own = AnswerTemplates() if default_template else control.answers
+    template = _pick(own, kb.answer_defaults, key)
+    context = _context(company, control, assessment)
+    if status is not None:
+        context["status"] = status.value
+    if reason is not None:
+        context["reason"] = reason
+    return _render(template, context)
 
 
 def check_answer_templates(kb: KnowledgeBase, company: CompanyProfile, on: date, *,

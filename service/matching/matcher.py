@@ -1,10 +1,10 @@
-"""Hybrid retrieval: which controls, fact and approved answer each question is about."""
+"""Hybrid retrieval: which controls, fact and approved answer each question is about, and
+whether the best control backs what the question asks."""
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -12,17 +12,22 @@ import numpy as np
 from service.controls import CompanyProfile, KnowledgeBase
 from service.ingest import Question
 
+from .calibration import CALIBRATION, Calibration, MatchSignals
 from .embedder import Embedder
 from .index import KnowledgeIndex, documents
-from .understanding import Understanding, understand
+from .language import stems
+from .queries import Query, queries
+from .support import ControlVocabulary, Support, TermWeights, support
+from .understanding import Understanding, merge_topics, understand
 
 TOP_K = 5
 QUERY_CHUNK = 64
 LEXICAL_WEIGHT = 0.12  # share of the fused score that comes from exact terms (BM25)
 SECTION_WEIGHT = 0.2  # how much the section heading steers a question's embedding
-# Logistic calibration of "the top control is what the question asks about" from the top fused
-# score: (slope, midpoint), fitted by bench/calibrate.py on the labelled dev questionnaire.
-CALIBRATION = (13.6, 0.662)
+# How much the question a follow-up follows steers it: a lot when it cannot be understood
+# alone ("What is your strategy?"), a little otherwise.
+PARENT_WEIGHT = {True: 1.0, False: 0.25}
+_POLICY_STEM = frozenset(stems("policy policies"))
 
 
 @dataclass(frozen=True)
@@ -44,6 +49,15 @@ class QuestionMatch:
     fact: Candidate | None
     library: Candidate | None
     understanding: Understanding
+    support: Support | None = None  # how far controls[0] backs what the question asks
+    signals: MatchSignals | None = None  # what `confidence` was computed from
+    policy_control: str | None = None  # for a policy question: the policy control beside it
+    follows: str | None = None  # the ref of the question this one follows up
+
+    def recalibrated(self, calibration: Calibration) -> QuestionMatch:
+        if self.signals is None:
+            return self
+        return replace(self, confidence=calibration.confidence(self.signals))
 
 
 class Matcher:
@@ -53,49 +67,88 @@ class Matcher:
         company: CompanyProfile,
         embedder: Embedder | None = None,
         cache_dir: Path | None = None,
+        calibration: Calibration = CALIBRATION,
     ) -> None:
         self.kb = kb
         self.company = company
         self.embedder = embedder or Embedder()
+        self.calibration = calibration
         self.index = KnowledgeIndex(documents(kb, company), self.embedder, cache_dir)
+        self.vocabularies = {cid: ControlVocabulary.of(c) for cid, c in kb.controls.items()}
+        self.weights = TermWeights(self.vocabularies.values())
+        # controls whose title names a policy back the "documented policy" part of a question
+        self.policy_controls = tuple(
+            cid for cid, c in sorted(kb.controls.items()) if _POLICY_STEM & set(stems(c.title))
+        )
 
     def match(
         self, questions: Sequence[Question], progress: Callable[[int, int], None] | None = None
     ) -> list[QuestionMatch]:
-        texts = [q.text for q in questions]
-        vectors = self._query_vectors(questions, progress)
+        asked = queries(questions)
+        texts = [q.text for q in asked]
+        vectors = self._query_vectors(questions, asked, progress)
         control_scores = self._fused("control", texts, vectors)
-        control_ids = sorted({t for t in self.index.targets("control")})
+        control_ids = sorted(set(self.index.targets("control")))
         facts = self._best("fact", vectors)
         library = self._best("library", vectors)
+        understood = [understand(q.text) for q in questions]
         results = []
-        for i, text in enumerate(texts):
+        for i in range(len(questions)):
             row = control_scores[i]
             order = sorted(range(len(control_ids)), key=lambda j: (-row[j], control_ids[j]))
             top = tuple(
                 ControlMatch(control_ids[j], round(float(row[j]), 4)) for j in order[:TOP_K]
             )
-            results.append(
-                QuestionMatch(top, _confidence(top), facts[i], library[i], understand(text))
-            )
+            query = asked[i]
+            understanding = understood[i]
+            if query.parent is not None and query.dependent:
+                understanding = merge_topics(understanding, understood[query.parent])
+            results.append(self._judged(top, row, control_ids, understanding, query,
+                                        facts[i], library[i],
+                                        questions[query.parent].ref
+                                        if query.parent is not None else None))
         return results
 
+    def _judged(
+        self, top: tuple[ControlMatch, ...], row: np.ndarray, control_ids: list[str],
+        understanding: Understanding, query: Query, fact: Candidate | None,
+        library: Candidate | None, follows: str | None,
+    ) -> QuestionMatch:
+        if not top:
+            return QuestionMatch(top, 0.0, fact, library, understanding, follows=follows)
+        best = top[0].control_id
+        backing = support(understanding, self.kb.controls[best], self.vocabularies[best],
+                          self.weights)
+        lead = top[0].score - top[1].score if len(top) > 1 else top[0].score
+        signals = MatchSignals(top[0].score, round(lead, 4), backing.coverage)
+        policy = None
+        if understanding.policy and best not in self.policy_controls:
+            column = {cid: j for j, cid in enumerate(control_ids)}
+            policy = max(self.policy_controls, key=lambda c: (row[column[c]], c), default=None)
+        return QuestionMatch(top, self.calibration.confidence(signals), fact, library,
+                             understanding, backing, signals, policy, follows)
+
     def _query_vectors(
-        self, questions: Sequence[Question], progress: Callable[[int, int], None] | None
+        self, questions: Sequence[Question], asked: list[Query],
+        progress: Callable[[int, int], None] | None,
     ) -> np.ndarray:
         sections = sorted({q.section for q in questions if q.section})
         section_vectors = dict(zip(sections, self.embedder.encode(sections), strict=True))
         # encode shortest first, in chunks for the progress bar: little padding per batch
-        order = sorted(range(len(questions)), key=lambda i: (len(questions[i].text), i))
-        matrix = np.zeros((len(questions), self.embedder.dimension), dtype=np.float32)
+        order = sorted(range(len(asked)), key=lambda i: (len(asked[i].text), i))
+        encoded = np.zeros((len(asked), self.embedder.dimension), dtype=np.float32)
         for start in range(0, len(order), QUERY_CHUNK):
             chunk = order[start : start + QUERY_CHUNK]
-            matrix[chunk] = self.embedder.encode([questions[i].text for i in chunk])
+            encoded[chunk] = self.embedder.encode([asked[i].text for i in chunk])
             if progress:
                 progress(min(start + QUERY_CHUNK, len(order)), len(order))
+        matrix = encoded.copy()
         for i, question in enumerate(questions):
             if question.section in section_vectors:
                 matrix[i] += SECTION_WEIGHT * section_vectors[question.section]
+            parent = asked[i].parent
+            if parent is not None:
+                matrix[i] += PARENT_WEIGHT[asked[i].dependent] * encoded[parent]
         norms = np.linalg.norm(matrix, axis=1, keepdims=True)
         return np.ascontiguousarray(matrix / np.maximum(norms, 1e-9), dtype=np.float32)
 
@@ -128,9 +181,3 @@ class Matcher:
             best.append(Candidate(targets[j], round(float(row[j]), 4)))
         return best
 
-
-def _confidence(top: tuple[ControlMatch, ...]) -> float:
-    if not top:
-        return 0.0
-    slope, midpoint = CALIBRATION
-    return round(1 / (1 + math.exp(-slope * (top[0].score - midpoint))), 3)

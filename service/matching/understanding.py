@@ -1,10 +1,15 @@
-"""What a question asks, beyond its topic: which answer means "safe", and every part it asks."""
+"""What a question asks: its topic words, actors and identifiers, which answer means "safe",
+every part it commits a "Yes" to, and whether it asks for free commentary at all."""
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Literal
+
+from .language import FRAME_WORDS, GENERIC_WORDS, stem, stems, words
+from .lexicon import concept_spans, concepts
 
 Polarity = Literal["positive", "negative", "neutral"]
 
@@ -75,10 +80,65 @@ _QUALIFIER_PATTERNS = {
 class Understanding:
     polarity: Polarity
     qualifiers: tuple[str, ...]  # commitments a "Yes" would make ("annually", "tested", …)
+    commentary: bool = False  # asks for free comment ("anything else?"): never a control's
+    topic: Topic | None = None
+    policy: bool = False  # asks for a written policy or procedure on its topic
+    description: bool = False  # asks how a practice is carried out ("How do you …?")
 
 
 def understand(text: str) -> Understanding:
-    return Understanding(polarity(text), qualifiers(text))
+    return Understanding(polarity(text), qualifiers(text), asks_commentary(text), topic(text),
+                         asks_policy(text), asks_description(text))
+
+
+def merge_topics(follow_up: Understanding, parent: Understanding) -> Understanding:
+    """A follow-up ("If so, how is it tested?") asks about its parent's topic too."""
+    if follow_up.topic is None or parent.topic is None:
+        return follow_up
+    mine, theirs = follow_up.topic, parent.topic
+    concepts_named = dict(theirs.concepts)
+    for concept, terms in mine.concepts.items():
+        concepts_named[concept] = tuple(dict.fromkeys((*concepts_named.get(concept, ()),
+                                                       *terms)))
+    merged = Topic(
+        tuple(dict.fromkeys((*theirs.terms, *mine.terms))),
+        concepts_named,
+        tuple(dict.fromkeys((*theirs.actors, *mine.actors))),
+        tuple(dict.fromkeys((*theirs.identifiers, *mine.identifiers))),
+    )
+    return Understanding(
+        follow_up.polarity,
+        tuple(dict.fromkeys((*parent.qualifiers, *follow_up.qualifiers))),
+        follow_up.commentary,
+        merged,
+        follow_up.policy or parent.policy,
+        follow_up.description,
+    )
+
+
+_POLICY = re.compile(r"\b(polic(y|ies)|procedures?|standard operating|written (rules|plan)|"
+                     r"documented (process|plan|procedure|program|programme|approach))\b",
+                     re.IGNORECASE)
+
+
+def asks_policy(text: str) -> bool:
+    return _POLICY.search(text) is not None
+
+
+_COMMENTARY = re.compile(
+    r"\b(anything else|any ?thing more|any other (comments?|information|details|remarks|"
+    r"notes?)|(additional|further|other|general) (comments?|remarks|notes|information|"
+    r"details|context)\b(?! (on|about|regarding) )|would you like to (add|share|tell)|"
+    r"(want|wish|like) to (add|share|tell|mention)|not covered (above|elsewhere|by)|"
+    r"(is|are) there any other)",
+    re.IGNORECASE,
+)
+
+
+def asks_commentary(text: str) -> bool:
+    """A free comment box ("Is there anything else you want to tell us?") is answered by a
+    person, never from a control, whatever the control is."""
+    return _COMMENTARY.search(text) is not None
 
 
 def polarity(text: str) -> Polarity:
@@ -86,7 +146,49 @@ def polarity(text: str) -> Polarity:
         return "negative"
     if _ADVERSE_PRACTICE.search(text) or _DISCLOSURE.search(text):
         return "negative"
-    return "positive" if _SAFEGUARD_START.match(text) else "neutral"
+    return "positive" if _SAFEGUARD_START.match(text) or is_requirement(text) else "neutral"
+
+
+_ASKING_START = re.compile(
+    r"^\s*(¿\s*)?(how|what|which|who|whom|whose|when|where|why|describe|explain|list|provide|"
+    r"please|state|specify|indicate|identify|outline|summari[sz]e|detail|confirm|attach|"
+    r"upload|select|share|enter|give|name|if)\b",
+    re.IGNORECASE,
+)
+_REQUIREMENT_VERB = re.compile(
+    r"\b(is|are|has been|have been|must|shall|should|exists?|uses?|implements?|enforces?|"
+    r"maintains?|ensures?|protects?|prevents?|validates?|verifies|requires?|restricts?|"
+    r"encrypts?|limits?|logs?|monitors?)\b",
+    re.IGNORECASE,
+)
+
+
+def is_requirement(text: str) -> bool:
+    """A requirement written as a statement ("Access to audit logs is restricted to the
+    security team.") asks whether the safeguard is in place, as its question would."""
+    stripped = text.strip()
+    return (
+        not stripped.endswith("?")
+        and not _ASKING_START.match(stripped)
+        and len(stripped.split()) >= 4
+        and _REQUIREMENT_VERB.search(stripped) is not None
+    )
+
+
+_DESCRIPTION = re.compile(
+    r"^\s*(¿\s*)?(\(?[a-z0-9ivx]{1,3}[.)]\s*)?(if (so|yes|applicable)[,:]?\s*)?(please\s+)?"
+    r"(how (do|does|is|are|will|would|can|have|has)\b|describe|explain|outline|detail|"
+    r"summari[sz]e|what (is|are) (your|the) (process|processes|procedures?|approach|practices?|"
+    r"methods?|steps|controls?|measures|mechanisms?)\b|what (process|processes|procedures?|"
+    r"practices?|methods?|steps|controls?|measures|mechanisms?) )",
+    re.IGNORECASE,
+)
+
+
+def asks_description(text: str) -> bool:
+    """Asks how a practice is carried out ("How do you …?", "Describe your process for …"):
+    a control in place can be described; a name, a date or a list of standards cannot."""
+    return _DESCRIPTION.match(text) is not None
 
 
 def qualifiers(text: str) -> tuple[str, ...]:
@@ -101,3 +203,124 @@ def unbacked_qualifiers(asked: tuple[str, ...], statement: str) -> tuple[str, ..
     """The parts of a compound question the control's statement does not commit to."""
     lowered = statement.lower()
     return tuple(q for q in asked if not any(word in lowered for word in QUALIFIERS[q]))
+
+
+# Concepts that name who acts or is acted for; a question naming one needs a control that does.
+ACTOR_CONCEPTS = ("third_party", "customer", "individual", "workforce")
+# Standards, laws and schemes a question may name; their numbers are identifiers too.
+_NAMED_SCHEMES = frozenset(
+    [
+        "iso",
+        "iec",
+        "soc",
+        "ssae",
+        "isae",
+        "pci",
+        "dss",
+        "hipaa",
+        "hitech",
+        "hitrust",
+        "gdpr",
+        "ccpa",
+        "cpra",
+        "ferpa",
+        "coppa",
+        "glba",
+        "sox",
+        "fedramp",
+        "fisma",
+        "cmmc",
+        "nist",
+        "csf",
+        "wcag",
+        "vpat",
+        "tls",
+        "ssl",
+        "ipsec",
+        "ssh",
+        "saml",
+        "oidc",
+        "oauth",
+        "fips",
+        "cis",
+        "owasp",
+        "csa",
+        "star",
+        "cobit",
+        "itil",
+        "cyber-essentials",
+    ]
+)
+_VERSIONED = re.compile(r"^(?=.*\d)(?=.*[a-z.\-])[a-z0-9][a-z0-9.\-]*$")  # 800-53, 1.3, v4, aes256
+_YEAR = re.compile(r"^(19|20)\d\d$")
+
+
+@dataclass(frozen=True)
+class Topic:
+    """What a question asks about, as words to be covered."""
+
+    terms: tuple[str, ...]  # topic stems, each once, in order
+    concepts: dict[str, tuple[str, ...]]  # concept -> the stems of the question naming it
+    actors: tuple[str, ...]  # actor concepts the question names as participants
+    identifiers: tuple[str, ...]
+
+
+def identifiers(text: str) -> tuple[str, ...]:
+    """Named schemes and the numbers that identify a standard or version: "iso", "27001",
+    "soc 2", "tls", "1.3", "800-53". Years, counts and durations are not identifiers."""
+    tokens = [part for word in words(text) for part in word.split("/") if part]
+    found = []
+    for i, token in enumerate(tokens):
+        following = tokens[i + 1] if i + 1 < len(tokens) else ""
+        if token in _NAMED_SCHEMES:
+            found.append(token)
+            if following.isdigit() and len(following) <= 2:  # "soc 2", "level 3"
+                found.append(f"{token} {following}")
+        elif token.isdigit():
+            if len(token) >= 4 and not _YEAR.match(token):  # 27001, 9001, 22301
+                found.append(token)
+        elif _VERSIONED.match(token) and not re.match(
+            r"^\d+(st|nd|rd|th|x\d+|k|m|gb|tb|%)$", token
+        ):
+            found.append(token)
+    return tuple(dict.fromkeys(found))
+
+
+def topic(text: str) -> Topic:
+    sequence = stems(text)
+    spans = concept_spans(sequence)
+    named: dict[str, list[str]] = {}
+    for concept, start, end in spans:
+        named.setdefault(concept, []).extend(sequence[start:end])
+    terms = [s for w in words(text) for s in _term_stems(w) if s not in GENERIC_WORDS]
+    return Topic(
+        tuple(dict.fromkeys(terms)),
+        {c: tuple(dict.fromkeys(v)) for c, v in named.items()},
+        tuple(a for a in ACTOR_CONCEPTS if a in named and _participates(a, text)),
+        identifiers(text),
+    )
+
+
+def _term_stems(word: str) -> Iterable[str]:
+    if word in FRAME_WORDS or word.isdigit() or len(word) < 3:
+        return ()
+    stemmed = stem(word)
+    if "-" in stemmed:
+        parts = [p for p in stemmed.split("-") if len(p) >= 3 and p not in GENERIC_WORDS]
+        return parts
+    return (stemmed,)
+
+
+_RESPONDENT = re.compile(
+    r"\b(the|this|a|our)\s+(vendor|supplier|provider|service provider|contractor|csp|"
+    r"cloud service provider|company|organi[sz]ation|firm|partner)\b(?!s)",
+    re.IGNORECASE,
+)
+
+
+def _participates(actor: str, text: str) -> bool:
+    """A third party named only as "the vendor"/"the supplier" is the respondent itself."""
+    if actor != "third_party":
+        return True
+    without_respondent = _RESPONDENT.sub(" ", text)
+    return bool(concepts(stems(without_respondent)) & {"third_party"})

@@ -1,0 +1,126 @@
+"""Does a control back what a question asks? The check before any automatic answer.
+
+Retrieval finds the control a question is closest to; closeness is not support. A control backs
+a question only when what the question asks about is named by the control itself (its title,
+statement and phrasings, in the same words or in words of the same concept):
+
+- its **topic words** ("removable media", "building entry records") — `coverage` is the share
+  of them, weighted by how specific each word is, that the control names;
+- its **actors** — the customer, third parties, individuals, staff: a question about what a
+  supplier or a customer does is not backed by a control about the company's own staff;
+- its **identifiers** — a named standard, law or version ("ISO 9001", "TLS 1.3", "FERPA") must
+  be the control's own;
+- its **qualifiers** — frequency, independence, scope ("annually", "all") — must be committed
+  to by the control's statement (`understanding.unbacked_qualifiers`).
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from service.controls import Control
+
+from .language import stems
+from .lexicon import concepts
+from .understanding import Understanding, identifiers, unbacked_qualifiers
+
+
+@dataclass(frozen=True)
+class ControlVocabulary:
+    """What a control names: the stems and concepts of its title, statement and phrasings."""
+
+    stems: frozenset[str]
+    concepts: frozenset[str]
+    identifiers: frozenset[str]
+
+    @classmethod
+    def of(cls, control: Control) -> ControlVocabulary:
+        texts = [control.title, control.statement, *control.questions]
+        return cls(
+            frozenset(s for text in texts for s in stems(text)),
+            frozenset(c for text in texts for c in concepts(stems(text))),
+            frozenset(i for text in texts for i in identifiers(text)),
+        )
+
+
+class TermWeights:
+    """How specific a stem is to a few controls: rare across the knowledge base weighs more.
+
+    A stem no control names gets the weight of one named by a handful: unknown words are as
+    often filler ("undergone") as new objects ("keyboard"), so they neither dominate nor vanish.
+    """
+
+    def __init__(self, vocabularies: Iterable[ControlVocabulary]) -> None:
+        counts: Counter[str] = Counter()
+        total = 0
+        for vocabulary in vocabularies:
+            counts.update(vocabulary.stems)
+            total += 1
+        self.total = max(total, 1)
+        self.counts = counts
+        self.unknown = self._idf(4)
+
+    def _idf(self, count: int) -> float:
+        return math.log((self.total + 1) / (count + 1))
+
+    def __call__(self, term: str) -> float:
+        count = self.counts.get(term, 0)
+        return self.unknown if count == 0 else self._idf(count)
+
+
+@dataclass(frozen=True)
+class Support:
+    coverage: float  # weighted share of the question's topic words the control names
+    missing: tuple[str, ...]  # topic stems the control does not name
+    actors_missing: tuple[str, ...]
+    identifiers_missing: tuple[str, ...]
+    qualifiers_missing: tuple[str, ...]
+
+    @property
+    def objections(self) -> tuple[str, ...]:
+        """Why the control cannot back an automatic answer, in words for a reviewer."""
+        reasons = []
+        if self.actors_missing:
+            reasons.append(
+                "it asks about " + ", ".join(a.replace("_", " ") for a in self.actors_missing)
+            )
+        if self.identifiers_missing:
+            reasons.append("it names " + ", ".join(self.identifiers_missing))
+        if self.qualifiers_missing:
+            reasons.append("it also asks " + ", ".join(self.qualifiers_missing))
+        return tuple(reasons)
+
+
+def support(
+    understanding: Understanding,
+    control: Control,
+    vocabulary: ControlVocabulary,
+    weights: TermWeights,
+) -> Support:
+    question = understanding.topic
+    assert question is not None, "understand() gives every question a topic"
+    covered_by_concept = {
+        term
+        for concept, terms in question.concepts.items()
+        if concept in vocabulary.concepts
+        for term in terms
+    }
+    total = covered = 0.0
+    missing = []
+    for term in question.terms:
+        weight = weights(term)
+        total += weight
+        if term in vocabulary.stems or term in covered_by_concept:
+            covered += weight
+        else:
+            missing.append(term)
+    return Support(
+        round(covered / total, 4) if total else 1.0,
+        tuple(missing),
+        tuple(a for a in question.actors if a not in vocabulary.concepts),
+        tuple(i for i in question.identifiers if i not in vocabulary.identifiers),
+        unbacked_qualifiers(understanding.qualifiers, control.statement),
+    )
