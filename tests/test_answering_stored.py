@@ -4,6 +4,8 @@ shared with what `candor answer --json` prints."""
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
+from datetime import date
 from typing import get_args
 
 import pytest
@@ -20,7 +22,9 @@ from service.answering import (
     answered_to_dict,
 )
 from service.answering.engine import AnswerStatus, Basis
+from service.answering.stored import from_json, to_json
 from service.answering.values import Verdict
+from service.controls import Status
 from service.ingest import Location, Question
 from service.ingest.model import ANSWER_TYPES
 from service.matching.matcher import Candidate, ControlMatch, QuestionMatch
@@ -152,3 +156,30 @@ def test_the_engines_own_answers_round_trip(tmp_path) -> None:
         matcher, date(2026, 11, 22))
     for item in answered.answers:
         assert answered_from_dict(json.loads(json.dumps(answered_to_dict(item)))) == item
+
+
+@dataclass(frozen=True)
+class _Shapes:
+    """Shapes the engine's types may grow: sets, dates, enums, mappings, optional parts."""
+
+    names: frozenset[str]
+    when: date
+    status: Status
+    by_framework: dict[str, tuple[str, ...]]
+    pair: tuple[int, float]
+    inner: _Shapes | None = None
+
+
+@given(st.recursive(
+    st.builds(_Shapes, names=st.frozensets(texts), when=st.dates(),
+              status=st.sampled_from(list(Status)),
+              by_framework=st.dictionaries(texts, st.lists(texts).map(tuple), max_size=3),
+              pair=st.tuples(small, numbers)),
+    lambda inner: st.builds(_Shapes, names=st.frozensets(texts), when=st.dates(),
+                            status=st.sampled_from(list(Status)), by_framework=st.just({}),
+                            pair=st.tuples(small, numbers), inner=inner),
+    max_leaves=3))
+def test_sets_dates_enums_and_nesting_round_trip(value: _Shapes) -> None:
+    data = json.loads(json.dumps(to_json(value)))
+    assert from_json(_Shapes, data) == value
+    assert to_json(from_json(_Shapes, data)) == data  # one set, one JSON

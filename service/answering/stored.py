@@ -60,6 +60,8 @@ def _encode(value: Any) -> Any:
         return {f.name: _encode(getattr(value, f.name)) for f in dataclasses.fields(value)}
     if isinstance(value, tuple | list):
         return [_encode(v) for v in value]
+    if isinstance(value, frozenset | set):
+        return [_encode(v) for v in sorted(value, key=_order)]  # the same set, the same JSON
     if isinstance(value, dict):
         return {str(k): _encode(v) for k, v in value.items()}
     if isinstance(value, Enum):
@@ -67,6 +69,10 @@ def _encode(value: Any) -> Any:
     if isinstance(value, date):
         return value.isoformat()
     return value
+
+
+def _order(value: Any) -> tuple[str, str]:
+    return (type(value).__name__, value if isinstance(value, str) else repr(value))
 
 
 @cache
@@ -105,6 +111,10 @@ def _decode(hint: Any, data: Any, where: str) -> Any:
         item = args[0] if args else Any
         items = [_decode(item, d, f"{where}[{i}]") for i, d in enumerate(data)]
         return tuple(items) if origin is tuple else items
+    if origin in (frozenset, set):
+        _expect(data, list, where)
+        item = get_args(hint)[0] if get_args(hint) else Any
+        return origin(_decode(item, d, f"{where}[{i}]") for i, d in enumerate(data))
     if origin is dict:
         _expect(data, dict, where)
         value_hint = get_args(hint)[1] if get_args(hint) else Any

@@ -25,6 +25,7 @@ from service.answering import (
     answered_to_dict,
 )
 from service.answering.engine import collect_gaps
+from service.answering.stored import to_json
 from service.export import ExportError
 from service.ingest import IngestError, Question, Questionnaire
 from service.matching.understanding import understand
@@ -101,6 +102,13 @@ def stored_answers(
     """Every question with its answer as people left it (edited values, review states) and
     the gaps they leave, from the database alone. Raises NotReady while answering is
     unfinished."""
+    answered = stored_answered(session, record)
+    gaps = collect_gaps(answered.answers, knowledge.kb, knowledge.company, on)
+    return dataclasses.replace(answered, gaps=gaps, as_of=on)
+
+
+def stored_answered(session: Session, record: QuestionnaireRecord) -> AnsweredQuestionnaire:
+    """`stored_answers` without the gaps (no knowledge needed): what the export will write."""
     pairs = session.exec(
         select(QuestionRecord, AnswerRecord)
         .join(AnswerRecord, col(AnswerRecord.question_id) == QuestionRecord.id)
@@ -115,8 +123,7 @@ def stored_answers(
         raise _stored_before(record) from None
     questionnaire = Questionnaire(record.format, [item.question for item in items],
                                   notices=list(record.notices), filename=record.filename)
-    gaps = collect_gaps(items, knowledge.kb, knowledge.company, on)
-    return AnsweredQuestionnaire(questionnaire, items, gaps, on)
+    return AnsweredQuestionnaire(questionnaire, items)
 
 
 def _question_rows(session: Session, record: QuestionnaireRecord) -> list[QuestionRecord]:
@@ -155,10 +162,8 @@ def complete_stored(engine: Engine, data_dir: Path) -> int:
             for answer in session.exec(select(AnswerRecord).where(
                     AnswerRecord.questionnaire_id == questionnaire_id)).all():
                 if answer.match.get("understanding") is None:
-                    understood = understand(texts[answer.question_id])
-                    answer.match = {**answer.match, "understanding": {
-                        "polarity": understood.polarity,
-                        "qualifiers": list(understood.qualifiers)}}
+                    answer.match = {**answer.match,
+                                    "understanding": to_json(understand(texts[answer.question_id]))}
                     session.add(answer)
             if not all(is_complete(row.question) for row in rows):
                 try:
