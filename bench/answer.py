@@ -25,7 +25,7 @@ def main() -> None:
     from service.answering import answer_questionnaire
     from service.controls import load_company, load_knowledge_base
     from service.ingest import parse
-    from service.matching.matcher import Matcher
+    from service.matching import Matcher
     from service.settings import KNOWLEDGE_DIR
 
     kb = load_knowledge_base(KNOWLEDGE_DIR)
@@ -41,7 +41,7 @@ def main() -> None:
         answer_questionnaire(questionnaire, kb, company, matcher, date.today())
         return time.perf_counter() - began
 
-    from service.matching.embedder import Embedder
+    from service.matching import Embedder
 
     embedder = Embedder()
     cold = run() + (prepared - start)

@@ -18,6 +18,30 @@ def free_port() -> int:
 
 
 @pytest.fixture(scope="session")
+def kb():
+    from service.controls import load_knowledge_base
+    from service.settings import KNOWLEDGE_DIR
+
+    return load_knowledge_base(KNOWLEDGE_DIR)
+
+
+@pytest.fixture(scope="session")
+def company(kb):
+    from service.controls import SAMPLE_PROFILE, load_company
+    from service.settings import KNOWLEDGE_DIR
+
+    return load_company(KNOWLEDGE_DIR / SAMPLE_PROFILE, kb)
+
+
+@pytest.fixture(scope="session")
+def matcher(kb, company, tmp_path_factory):
+    """One matcher (model and index loaded once) for every test that matches questions."""
+    from service.matching import Matcher
+
+    return Matcher(kb, company, cache_dir=tmp_path_factory.mktemp("cache"))
+
+
+@pytest.fixture(scope="session")
 def corpus() -> Path:
     assert CORPUS.is_dir(), f"the shared corpus is expected at {CORPUS} (set CANDOR_SHARED)"
     return CORPUS

@@ -24,33 +24,15 @@ from service.controls import (
     Evidence,
     Status,
     effective_status,
-    load_company,
-    load_knowledge_base,
 )
 from service.ingest import parse
-from service.matching.matcher import Matcher
-from service.settings import KNOWLEDGE_DIR, REPO_ROOT
+from service.settings import REPO_ROOT
 
 from .conftest import SHARED
 
 ON = date(2026, 11, 22)
 DEV_FILE = SHARED / "corpus/xlsx/HECVAT_Full_v3.06_blank.xlsx"
 DEV_LABELS = SHARED / "eval/hecvat_full_v3.06_labels.yaml"
-
-
-@pytest.fixture(scope="session")
-def kb():
-    return load_knowledge_base(KNOWLEDGE_DIR)
-
-
-@pytest.fixture(scope="session")
-def company(kb):
-    return load_company(KNOWLEDGE_DIR / "company/larkspur-health.yaml", kb)
-
-
-@pytest.fixture(scope="session")
-def matcher(kb, company, tmp_path_factory):
-    return Matcher(kb, company, cache_dir=tmp_path_factory.mktemp("cache"))
 
 
 @pytest.fixture(scope="session")
@@ -265,7 +247,7 @@ def test_answer_json_is_byte_identical_across_runs(tmp_path):
 def test_the_model_loads_and_encodes_with_the_network_refused(monkeypatch):
     import socket
 
-    from service.matching.embedder import Embedder
+    from service.matching import Embedder
 
     def refuse(*args, **kwargs):
         raise OSError("network access attempted in an offline test")
@@ -275,3 +257,76 @@ def test_the_model_loads_and_encodes_with_the_network_refused(monkeypatch):
     vectors = Embedder().encode(["Is customer data encrypted at rest?"])
     assert vectors.shape == (1, 384)
     assert abs(float((vectors**2).sum()) - 1.0) < 1e-4
+
+
+# -- value and comment always agree; free comments are never drafted -----------------------
+
+_COMMENT_VERDICT = (("Partially", "partial"), ("Not at present", "no"), ("Not applicable", "na"))
+
+
+def _comment_verdict(comment: str) -> str:
+    """What a comment says, by how our templates open: the implemented text opens otherwise."""
+    return next((verdict for opening, verdict in _COMMENT_VERDICT
+                 if comment.startswith(opening)), "yes")
+
+
+def _one_question(text: str, options: tuple[str, ...], control_id: str, understood=None):
+    from service.ingest import Location, Question, Questionnaire
+    from service.matching import ControlMatch, MatchSignals, QuestionMatch, Support, understand
+
+    where = Location("row", row=2, column=3)
+    answer_type = "yes_no" if options else "text"
+    question = Question("Q1", text, "", answer_type, options, where, where,
+                        Location("row", row=2, column=4))
+    understood = understood or understand(text)
+    match = QuestionMatch((ControlMatch(control_id, 0.95), ControlMatch("GOV-01", 0.5)), 0.99,
+                          None, None, understood, Support(1.0, (), (), (), ()),
+                          MatchSignals(0.95, 0.45, 1.0))
+    return Questionnaire("csv", [question]), [match]
+
+
+@pytest.mark.parametrize("status", list(Status))
+@pytest.mark.parametrize("options", [("Yes", "No", "Partial", "N/A"), ("Yes", "No")])
+def test_value_and_comment_agree_for_every_control_and_status(kb, company, status, options):
+    checked = 0
+    for control_id in sorted(kb.controls):
+        state = ControlState(control_id, status, note="Rolled out to half of the teams.",
+                             target_date=ON + timedelta(days=90))
+        proof = Evidence("EV-T", "proof", "report", "vault", "owner", ON - timedelta(days=5),
+                         None, (control_id,))
+        profile = replace(company, control_states={**company.control_states, control_id: state},
+                          evidence={**company.evidence, "EV-T": proof})
+        questionnaire, matches = _one_question("Is this safeguard in place?", options, control_id)
+        item = answer_matches(questionnaire, matches, kb, profile, ON).answers[0]
+        if item.answer.status != "auto":
+            continue
+        checked += 1
+        said = verdict_of(item.answer.value)
+        assert said == item.verdict, (control_id, status, item.answer)
+        assert _comment_verdict(item.answer.comment) == said, (control_id, status, item.answer)
+    meant = {Status.IMPLEMENTED: "yes", Status.PARTIAL: "partial", Status.PLANNED: "no",
+             Status.NOT_IMPLEMENTED: "no", Status.NOT_APPLICABLE: "na"}[status]
+    if verdict_of(fit_verdict(meant, options) or "") == meant:
+        assert checked >= len(kb.controls) // 2
+    else:  # "partly" with only Yes/No to choose from: a person decides, no "No" is forced
+        assert checked == 0
+
+
+FREE_COMMENTS = [
+    "Is there anything else you would like to tell us?",
+    "Any other comments?",
+    "Additional information",
+    "Please share any further remarks about your security programme.",
+    "Is there any other information we should consider?",
+]
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))
+@given(text=st.sampled_from(FREE_COMMENTS), options=st.sampled_from([(), ("Yes", "No")]),
+       index=st.integers(0, 10_000))
+def test_free_comment_questions_are_never_answered_from_a_control(kb, company, text, options,
+                                                                  index):
+    control_id = sorted(kb.controls)[index % len(kb.controls)]
+    questionnaire, matches = _one_question(text, options, control_id)
+    item = answer_matches(questionnaire, matches, kb, company, ON).answers[0]
+    assert item.answer.status == "needs_review" and not item.answer.value

@@ -27,7 +27,7 @@ from service.export import (
     filled_path,
 )
 from service.ingest import parse
-from service.matching.matcher import Matcher
+from service.matching import Matcher
 from service.settings import Settings
 
 from .engine import AnsweredQuestionnaire, Thresholds, answer_questionnaire

@@ -21,8 +21,7 @@ from service.controls import CompanyProfile, ControlAssessment, KnowledgeBase, S
 from service.controls import effective_status as assess
 from service.controls.answers import render_answer
 from service.ingest import Question, Questionnaire
-from service.matching.matcher import Matcher, QuestionMatch
-from service.matching.understanding import unbacked_qualifiers
+from service.matching import Matcher, QuestionMatch, unbacked_qualifiers
 
 from .values import Verdict, fit_verdict, verdict_of
 

@@ -24,8 +24,7 @@ import yaml
 
 from service.controls import CompanyProfile, KnowledgeBase
 from service.ingest import IngestError, Question, Questionnaire
-from service.matching.calibration import Calibration, MatchSignals, fit
-from service.matching.matcher import QuestionMatch
+from service.matching import Calibration, MatchSignals, QuestionMatch, fit
 
 from .engine import AnsweredQuestion, AnsweredQuestionnaire, Thresholds, answer_matches
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from service.controls import KnowledgeBase
-from service.matching.matcher import QuestionMatch
+from service.matching import QuestionMatch
 
 from .engine import FRAMEWORKS, AnsweredQuestionnaire
 from .stored import answer_to_dict, to_json

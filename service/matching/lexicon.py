@@ -15,6 +15,7 @@ from .language import stems
 
 CONCEPTS: dict[str, tuple[str, ...]] = {
     # who
+    # not "contractor": staff and contractors are usually one workforce
     "third_party": (
         "vendor",
         "supplier",
@@ -25,8 +26,6 @@ CONCEPTS: dict[str, tuple[str, ...]] = {
         "sub-supplier",
         "service provider",
         "outsourcer",
-        "contractor",
-        "partner",
     ),
     "customer": ("customer", "client", "tenant", "subscriber", "institution", "institutional"),
     "workforce": (

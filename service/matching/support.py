@@ -46,6 +46,9 @@ class ControlVocabulary:
         )
 
 
+EXAMPLE_WEIGHT = 0.25  # a word named only as an example counts this much
+
+
 class TermWeights:
     """How specific a stem is to a few controls: rare across the knowledge base weighs more.
 
@@ -111,14 +114,14 @@ def support(
     total = covered = 0.0
     missing = []
     for term in question.terms:
-        weight = weights(term)
+        weight = weights(term) * (EXAMPLE_WEIGHT if term in question.examples else 1.0)
         total += weight
         if term in vocabulary.stems or term in covered_by_concept:
             covered += weight
         else:
             missing.append(term)
     return Support(
-        round(covered / total, 4) if total else 1.0,
+        round(covered / total, 4) if total else 0.0,  # no topic word: nothing to back
         tuple(missing),
         tuple(a for a in question.actors if a not in vocabulary.concepts),
         tuple(i for i in question.identifiers if i not in vocabulary.identifiers),

@@ -105,6 +105,7 @@ def merge_topics(follow_up: Understanding, parent: Understanding) -> Understandi
         concepts_named,
         tuple(dict.fromkeys((*theirs.actors, *mine.actors))),
         tuple(dict.fromkeys((*theirs.identifiers, *mine.identifiers))),
+        theirs.examples | mine.examples,
     )
     return Understanding(
         follow_up.polarity,
@@ -263,6 +264,7 @@ class Topic:
     concepts: dict[str, tuple[str, ...]]  # concept -> the stems of the question naming it
     actors: tuple[str, ...]  # actor concepts the question names as participants
     identifiers: tuple[str, ...]
+    examples: frozenset[str] = frozenset()  # terms only named as examples ("e.g. …", "(…)")
 
 
 def identifiers(text: str) -> tuple[str, ...]:
@@ -280,25 +282,42 @@ def identifiers(text: str) -> tuple[str, ...]:
             if len(token) >= 4 and not _YEAR.match(token):  # 27001, 9001, 22301
                 found.append(token)
         elif _VERSIONED.match(token) and not re.match(
-            r"^\d+(st|nd|rd|th|x\d+|k|m|gb|tb|%)$", token
+            r"^\d+(st|nd|rd|th|(x\d+)+|k|m|gb|tb|%)$", token
         ):
             found.append(token)
     return tuple(dict.fromkeys(found))
 
 
+_EXAMPLES = re.compile(
+    r"\([^)]*\)|\[[^\]]*\]|\b(e\.\s?g\.?|eg\.|for example|for instance|such as|including"
+    r"(,? but not limited to)?|like)\b[^.;?]*",
+    re.IGNORECASE,
+)
+
+
 def topic(text: str) -> Topic:
+    """The words a control must name to back an answer. Examples ("(e.g. ISO 27001, SOC 2)",
+    "such as …") illustrate the ask: their words count little, and their actors and
+    identifiers are not required."""
     sequence = stems(text)
-    spans = concept_spans(sequence)
     named: dict[str, list[str]] = {}
-    for concept, start, end in spans:
+    for concept, start, end in concept_spans(sequence):
         named.setdefault(concept, []).extend(sequence[start:end])
-    terms = [s for w in words(text) for s in _term_stems(w) if s not in GENERIC_WORDS]
+    main = _EXAMPLES.sub(" ", text)
+    terms = _topic_terms(text)
+    in_main = set(_topic_terms(main))
+    main_concepts = concepts(stems(main))
     return Topic(
         tuple(dict.fromkeys(terms)),
         {c: tuple(dict.fromkeys(v)) for c, v in named.items()},
-        tuple(a for a in ACTOR_CONCEPTS if a in named and _participates(a, text)),
-        identifiers(text),
+        tuple(a for a in ACTOR_CONCEPTS if a in main_concepts and _participates(a, main)),
+        identifiers(main),
+        frozenset(t for t in terms if t not in in_main),
     )
+
+
+def _topic_terms(text: str) -> list[str]:
+    return [s for w in words(text) for s in _term_stems(w) if s not in GENERIC_WORDS]
 
 
 def _term_stems(word: str) -> Iterable[str]:
@@ -318,9 +337,17 @@ _RESPONDENT = re.compile(
 )
 
 
+_INDEPENDENT_ASSESSOR = re.compile(
+    r"\b(third[- ]party|external|independent)\s+(security\s+)?(audit|assess|attest|certif|"
+    r"penetration|pen[- ]?test|test|review|evaluat|expert|firm|auditor)\w*",
+    re.IGNORECASE,
+)
+
+
 def _participates(actor: str, text: str) -> bool:
-    """A third party named only as "the vendor"/"the supplier" is the respondent itself."""
+    """A third party named only as "the vendor"/"the supplier" is the respondent itself, and
+    a "third-party audit" names an independent assessor (a qualifier), not a supplier."""
     if actor != "third_party":
         return True
-    without_respondent = _RESPONDENT.sub(" ", text)
-    return bool(concepts(stems(without_respondent)) & {"third_party"})
+    rest = _INDEPENDENT_ASSESSOR.sub(" ", _RESPONDENT.sub(" ", text))
+    return bool(concepts(stems(rest)) & {"third_party"})

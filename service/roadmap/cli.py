@@ -11,7 +11,7 @@ from pathlib import Path
 from service.answering.engine import answer_questionnaire
 from service.controls.cli import add_knowledge_option, add_profile_option, load_from_args
 from service.ingest import parse
-from service.matching.matcher import Matcher
+from service.matching import Matcher
 from service.settings import Settings
 
 from .inputs import (
