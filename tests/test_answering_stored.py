@@ -27,8 +27,7 @@ from service.answering.values import Verdict
 from service.controls import Status
 from service.ingest import Location, Question
 from service.ingest.model import ANSWER_TYPES
-from service.matching.matcher import Candidate, ControlMatch, QuestionMatch
-from service.matching.understanding import Understanding
+from service.matching import Candidate, ControlMatch, QuestionMatch, Understanding
 
 texts = st.text(max_size=40)
 maybe_texts = st.none() | texts

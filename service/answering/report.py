@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from service.controls import KnowledgeBase
-from service.matching import QuestionMatch
+from service.matching import ControlMatch, QuestionMatch
 
 from .engine import FRAMEWORKS, AnsweredQuestionnaire
 from .stored import answer_to_dict, to_json
@@ -50,12 +51,14 @@ def to_json_dict(answered: AnsweredQuestionnaire, kb: KnowledgeBase) -> dict[str
 
 
 def control_matches(
-    match: QuestionMatch, kb: KnowledgeBase, limit: int = TOP_MATCHES
+    match: QuestionMatch | Sequence[ControlMatch], kb: KnowledgeBase, limit: int = TOP_MATCHES
 ) -> list[dict[str, Any]]:
-    """The best controls of a match for people to read: id, title, rounded score and SOC 2 /
-    HIPAA / GDPR refs. A control no longer in the knowledge base keeps its id, with no title."""
+    """The best controls of a match (or its `controls`) for people to read: id, title, rounded
+    score and SOC 2 / HIPAA / GDPR refs. A control no longer in the knowledge base keeps its
+    id, with no title."""
+    controls = match.controls if isinstance(match, QuestionMatch) else match
     shown = []
-    for found in match.controls[:limit]:
+    for found in controls[:limit]:
         control = kb.controls.get(found.control_id)
         shown.append({
             "control": found.control_id,

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import dataclasses
 import types
+from collections.abc import Callable
 from datetime import date
 from enum import Enum
 from functools import cache
@@ -75,84 +76,147 @@ def _order(value: Any) -> tuple[str, str]:
     return (type(value).__name__, value if isinstance(value, str) else repr(value))
 
 
-@cache
-def _hints(cls: type) -> dict[str, Any]:
-    return get_type_hints(cls)
-
-
 def _decode(hint: Any, data: Any, where: str) -> Any:
+    try:
+        return _decoder(hint)(data)
+    except ValueError as exc:
+        raise ValueError(f"{where}: {exc}") from None
+
+
+Decoder = Callable[[Any], Any]
+
+
+@cache
+def _decoder(hint: Any) -> Decoder:
+    """A reader for values of type `hint`, built once per type: pages read hundreds."""
     origin = get_origin(hint)
     if hint is Any:
-        return data
+        return _same
     if origin in (Union, types.UnionType):
-        options = get_args(hint)
-        if data is None and type(None) in options:
+        return _union_decoder(hint)
+    if origin is Literal:
+        allowed = get_args(hint)
+
+        def literal(data: Any) -> Any:
+            if data not in allowed:
+                raise ValueError(f"{data!r} is not one of {allowed}")
+            return data
+        return literal
+    if origin in (tuple, list, frozenset, set):
+        return _sequence_decoder(origin, get_args(hint))
+    if origin is dict:
+        read_value = _decoder(get_args(hint)[1] if get_args(hint) else Any)
+
+        def mapping(data: Any) -> Any:
+            _expect(data, dict)
+            return {k: _at(k, read_value, v) for k, v in data.items()}
+        return mapping
+    if isinstance(hint, type) and dataclasses.is_dataclass(hint):
+        return _dataclass_decoder(hint)
+    if isinstance(hint, type) and issubclass(hint, Enum):
+        return hint
+    if hint is date:
+        return lambda data: date.fromisoformat(_expect(data, str))
+    if hint is float:
+        def number(data: Any) -> float:
+            if isinstance(data, bool) or not isinstance(data, int | float):
+                raise ValueError(f"{data!r} is not a number")
+            return float(data)
+        return number
+    if hint in (int, str, bool):
+        def exact(data: Any) -> Any:
+            if type(data) is not hint:
+                raise ValueError(f"{data!r} is not a {hint.__name__}")
+            return data
+        return exact
+    raise ValueError(f"cannot read a {hint!r}")
+
+
+def _same(data: Any) -> Any:
+    return data
+
+
+def _union_decoder(hint: Any) -> Decoder:
+    options = [o for o in get_args(hint) if o is not type(None)]
+    nullable = len(options) < len(get_args(hint))
+
+    def union(data: Any) -> Any:
+        if data is None and nullable:
             return None
         errors = []
         for option in options:
-            if option is type(None):
-                continue
             try:
-                return _decode(option, data, where)
+                return _decoder(option)(data)
             except ValueError as exc:
                 errors.append(str(exc))
-        raise ValueError("; ".join(errors) or f"{where}: {data!r} does not fit {hint}")
-    if origin is Literal:
-        if data not in get_args(hint):
-            raise ValueError(f"{where}: {data!r} is not one of {get_args(hint)}")
-        return data
-    if origin in (tuple, list):
-        _expect(data, list, where)
-        args = get_args(hint)
-        if origin is tuple and not (len(args) == 2 and args[1] is Ellipsis):
-            if len(args) != len(data):
-                raise ValueError(f"{where}: expected {len(args)} items, got {len(data)}")
-            return tuple(_decode(a, d, where) for a, d in zip(args, data, strict=True))
-        item = args[0] if args else Any
-        items = [_decode(item, d, f"{where}[{i}]") for i, d in enumerate(data)]
-        return tuple(items) if origin is tuple else items
-    if origin in (frozenset, set):
-        _expect(data, list, where)
-        item = get_args(hint)[0] if get_args(hint) else Any
-        return origin(_decode(item, d, f"{where}[{i}]") for i, d in enumerate(data))
-    if origin is dict:
-        _expect(data, dict, where)
-        value_hint = get_args(hint)[1] if get_args(hint) else Any
-        return {k: _decode(value_hint, v, f"{where}.{k}") for k, v in data.items()}
-    if isinstance(hint, type) and dataclasses.is_dataclass(hint):
-        _expect(data, dict, where)
-        if hasattr(hint, "from_dict"):
+        raise ValueError("; ".join(errors) or f"{data!r} does not fit {hint}")
+    return union
+
+
+def _sequence_decoder(origin: type, args: tuple[Any, ...]) -> Decoder:
+    if origin is tuple and args and not (len(args) == 2 and args[1] is Ellipsis):
+        readers = [_decoder(a) for a in args]
+
+        def fixed(data: Any) -> Any:
+            _expect(data, list)
+            if len(data) != len(readers):
+                raise ValueError(f"expected {len(readers)} items, got {len(data)}")
+            return tuple(read(d) for read, d in zip(readers, data, strict=True))
+        return fixed
+    read_item = _decoder(args[0] if args else Any)
+    build = list if origin is list else origin
+
+    def sequence(data: Any) -> Any:
+        _expect(data, list)
+        try:
+            return build([read_item(d) for d in data])
+        except ValueError:
+            return build([_at(i, read_item, d) for i, d in enumerate(data)])  # where it failed
+    return sequence
+
+
+def _dataclass_decoder(cls: type) -> Decoder:
+    if hasattr(cls, "from_dict"):  # its own JSON form (Question, Location)
+        def own(data: Any) -> Any:
+            _expect(data, dict)
             try:
-                return hint.from_dict(data)
+                return cls.from_dict(data)
             except (KeyError, TypeError) as exc:
-                raise ValueError(f"{where}: {type(exc).__name__} {exc}") from None
-        hints = _hints(hint)
+                raise ValueError(f"{type(exc).__name__} {exc}") from None
+        return own
+    plan: list[tuple[str, Decoder, bool]] | None = None  # built at first use: types may nest
+
+    def fields(data: Any) -> Any:
+        nonlocal plan
+        if plan is None:
+            hints = get_type_hints(cls)
+            plan = [(f.name, _decoder(hints[f.name]), f.default is dataclasses.MISSING
+                     and f.default_factory is dataclasses.MISSING)
+                    for f in dataclasses.fields(cls) if f.init]
+        _expect(data, dict)
         values = {}
-        for f in dataclasses.fields(hint):
-            if not f.init:
-                continue
-            if f.name in data:
-                values[f.name] = _decode(hints[f.name], data[f.name], f"{where}.{f.name}")
-            elif (f.default is dataclasses.MISSING
-                  and f.default_factory is dataclasses.MISSING):
-                raise ValueError(f"{where}: {f.name} is missing")
-        return hint(**values)
-    if isinstance(hint, type) and issubclass(hint, Enum):
-        return hint(data)
-    if hint is date:
-        _expect(data, str, where)
-        return date.fromisoformat(data)
-    if hint is float:
-        if isinstance(data, bool) or not isinstance(data, int | float):
-            raise ValueError(f"{where}: {data!r} is not a number")
-        return float(data)
-    if hint in (int, str, bool):
-        if type(data) is not hint:
-            raise ValueError(f"{where}: {data!r} is not a {hint.__name__}")
-        return data
-    raise ValueError(f"{where}: cannot read a {hint!r}")
+        name = ""
+        try:
+            for name, read, required in plan:
+                if name in data:
+                    values[name] = read(data[name])
+                elif required:
+                    raise ValueError("is missing")
+        except ValueError as exc:
+            raise ValueError(f"{name}: {exc}" if str(exc) != "is missing"
+                             else f"{name} is missing") from None
+        return cls(**values)
+    return fields
 
 
-def _expect(data: Any, kind: type, where: str) -> None:
+def _at(where: object, read: Decoder, data: Any) -> Any:
+    try:
+        return read(data)
+    except ValueError as exc:
+        raise ValueError(f"{where}: {exc}") from None
+
+
+def _expect(data: Any, kind: type) -> Any:
     if not isinstance(data, kind):
-        raise ValueError(f"{where}: {data!r} is not a {kind.__name__}")
+        raise ValueError(f"{data!r} is not a {kind.__name__}")
+    return data

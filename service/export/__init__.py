@@ -9,16 +9,18 @@ comment slots; a PDF gets a side-car XLSX and DOCX (ID, question, answer, commen
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from service.answering import AnsweredQuestionnaire
+from service.answering import Answer, AnsweredQuestionnaire
 from service.controls import KnowledgeBase
+from service.ingest import Question
 
 from .csv import fill_csv
 from .docx import fill_docx
 from .files import ExportError, filled_path, sibling, write_atomic
-from .plan import FORMULA_CELL, NO_COMMENT_SLOT, NotWritten, Write, neutralise, plan_writes
+from .plan import FORMULA_CELL, NO_COMMENT_SLOT, NotWritten, Write, neutralise, plan_answers
 from .report import answer_report, sidecar
 from .tables import docx_bytes, xlsx_bytes
 from .xlsx import fill_xlsx
@@ -31,6 +33,8 @@ __all__ = [
     "export_filled",
     "filled_path",
     "neutralise",
+    "plan_export",
+    "plan_format",
 ]
 
 _FILLERS = {"xlsx": fill_xlsx, "docx": fill_docx, "csv": fill_csv}
@@ -51,14 +55,13 @@ def export_filled(answered: AnsweredQuestionnaire, source: bytes, out: Path, kb:
                   *, report: bool = False) -> ExportResult:
     """Write the answers into a copy of `source` at `out` (for a PDF: side-cars named like
     `out` with .xlsx and .docx), and with `report` the answer report beside it."""
-    writes, not_written = plan_writes(answered)
+    writes, not_written = plan_export(answered)
     result = ExportResult(not_written=not_written)
     file_format = answered.questionnaire.format
     filler = _FILLERS.get(file_format)
     if filler is None:  # no slots to write into: the answers go into side-cars
         table = sidecar(answered, writes)
         result.written = writes
-        result.not_written = [n for n in not_written if n.reason != NO_COMMENT_SLOT]
         for suffix, content in ((".xlsx", xlsx_bytes([table])), (".docx", docx_bytes([table]))):
             result.paths.append(_save(out.with_suffix(suffix), content))
     else:
@@ -73,6 +76,25 @@ def export_filled(answered: AnsweredQuestionnaire, source: bytes, out: Path, kb:
         report_path = sibling(out, ".xlsx", "_report")
         result.paths.append(_save(report_path, xlsx_bytes([answer_report(answered, kb)])))
     return result
+
+
+def plan_export(answered: AnsweredQuestionnaire) -> tuple[list[Write], list[NotWritten]]:
+    """What `export_filled` will write and what it will leave out, with the reason, before
+    any file is touched: not one of the slot's options, a formula cell, no comment slot, needs
+    review with no answer… (A file's own writer can still refuse a slot its part lacks; the
+    export reports those in `ExportResult.not_written`.) Reviewer notes are never written."""
+    return plan_format(answered.questionnaire.format,
+                       [(item.question, item.answer) for item in answered.answers])
+
+
+def plan_format(
+    file_format: str, answers: Iterable[tuple[Question, Answer]]
+) -> tuple[list[Write], list[NotWritten]]:
+    """`plan_export` from the file's format and each question with its answer."""
+    writes, not_written = plan_answers(answers)
+    if file_format not in _FILLERS:  # side-cars carry every comment
+        not_written = [n for n in not_written if n.reason != NO_COMMENT_SLOT]
+    return writes, not_written
 
 
 def _save(path: Path, data: bytes) -> Path:

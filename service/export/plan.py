@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Literal
 
-from service.answering import AnsweredQuestionnaire
-from service.ingest import Location
+from service.answering import Answer, AnsweredQuestionnaire
+from service.ingest import Location, Question
 
 Role = Literal["answer", "comment"]
 CHOICE_SEPARATOR = "; "  # how ingest joins several ticked options; written back the same way
 FORMULA_CELL = "formula cell, not overwritten"
 NO_COMMENT_SLOT = "no comment slot"
+NEEDS_REVIEW_NO_ANSWER = "needs review, no answer"
 
 
 @dataclass(frozen=True)
@@ -63,7 +65,14 @@ def fit_options(value: str, options: tuple[str, ...]) -> str | None:
 
 def plan_writes(answered: AnsweredQuestionnaire) -> tuple[list[Write], list[NotWritten]]:
     """Slots to fill and what stays unwritten with the reason. A needs-review answer without a
-    value is left out entirely: its comment is a note for the reviewer, not for the customer."""
+    value is left out entirely. An answer's `note` is for the reviewer: never written."""
+    return plan_answers([(item.question, item.answer) for item in answered.answers])
+
+
+def plan_answers(
+    answers: Iterable[tuple[Question, Answer]],
+) -> tuple[list[Write], list[NotWritten]]:
+    """`plan_writes` from each question and its answer (all the plan depends on)."""
     writes: list[Write] = []
     refused: list[NotWritten] = []
     taken: set[Location] = set()
@@ -76,12 +85,11 @@ def plan_writes(answered: AnsweredQuestionnaire) -> tuple[list[Write], list[NotW
         taken.add(location)
         writes.append(Write(ref, role, location, neutralise(text), options, after_label))
 
-    for item in answered.answers:
-        question, answer = item.question, item.answer
+    for question, answer in answers:
         ref, where = question.ref, str(question.answer_location)
         if not answer.value:
             if answer.status == "needs_review":
-                refused.append(NotWritten(ref, "answer", where, "needs review, no answer"))
+                refused.append(NotWritten(ref, "answer", where, NEEDS_REVIEW_NO_ANSWER))
             continue
         if question.answer_formula:
             refused.append(NotWritten(ref, "answer", where, FORMULA_CELL))
