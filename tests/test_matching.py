@@ -267,9 +267,9 @@ def test_the_fitted_confidence_rises_with_score_and_coverage():
 
 
 @given(st.floats(-1, 1), st.floats(0, 1), st.floats(0, 1))
-def test_confidence_is_a_probability(score, lead, coverage):
+def test_confidence_is_a_probability(score, depth, coverage):
     model = Calibration((40.0, -3.0, 25.0), -30.0)
-    assert 0.0 <= model.confidence(MatchSignals(score, lead, coverage)) <= 1.0
+    assert 0.0 <= model.confidence(MatchSignals(score, depth, coverage)) <= 1.0
 
 
 def test_recalibrating_a_match_changes_only_its_confidence(matcher):

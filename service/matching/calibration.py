@@ -1,7 +1,8 @@
 """Confidence: the calibrated probability that a question's top control is what it asks about.
 
-A logistic model over what the matcher measured: how close the best control is, how far ahead
-of the next it is, and how much of the question's topic that control names. `fit` learns it
+A logistic model over what the matcher measured: how close the best control is, whether more
+than one of its phrasings is close (a match resting on one stray phrasing is weaker), and how
+much of the question's topic that control names. `fit` learns it
 from labelled questionnaires; `candor eval` fits it leave-one-family-out, so the numbers it
 reports for a family come from a model that never saw that family's labels, and `candor eval
 --fit` prints the model fitted on every family, which is the one shipped (`CALIBRATION`).
@@ -15,7 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-FEATURES = ("score", "lead", "coverage")
+FEATURES = ("score", "depth", "coverage")
 
 
 @dataclass(frozen=True)
@@ -23,11 +24,11 @@ class MatchSignals:
     """What the matcher measured for a question's top control."""
 
     score: float  # fused relevance of the top control
-    lead: float  # its lead over the second control
+    depth: float  # cosine of the control's second-closest text (title, statement, phrasing)
     coverage: float  # share of the question's topic words it names (support.coverage)
 
     def vector(self) -> tuple[float, ...]:
-        return (self.score, self.lead, self.coverage)
+        return (self.score, self.depth, self.coverage)
 
 
 @dataclass(frozen=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
+from functools import cached_property
 from pathlib import Path
 
 import numpy as np
@@ -87,7 +88,7 @@ class Matcher:
         asked = queries(questions)
         texts = [q.text for q in asked]
         vectors = self._query_vectors(questions, asked, progress)
-        control_scores = self._fused("control", texts, vectors)
+        control_scores, dense = self._fused(texts, vectors)
         control_ids = sorted(set(self.index.targets("control")))
         facts = self._best("fact", vectors)
         library = self._best("library", vectors)
@@ -103,14 +104,15 @@ class Matcher:
             understanding = understood[i]
             if query.parent is not None and query.dependent:
                 understanding = merge_topics(understanding, understood[query.parent])
-            results.append(self._judged(top, row, control_ids, understanding, query,
+            results.append(self._judged(top, row, dense[i], control_ids, understanding, query,
                                         facts[i], library[i],
                                         questions[query.parent].ref
                                         if query.parent is not None else None))
         return results
 
     def _judged(
-        self, top: tuple[ControlMatch, ...], row: np.ndarray, control_ids: list[str],
+        self, top: tuple[ControlMatch, ...], row: np.ndarray, dense: np.ndarray,
+        control_ids: list[str],
         understanding: Understanding, query: Query, fact: Candidate | None,
         library: Candidate | None, follows: str | None,
     ) -> QuestionMatch:
@@ -119,8 +121,9 @@ class Matcher:
         best = top[0].control_id
         backing = support(understanding, self.kb.controls[best], self.vocabularies[best],
                           self.weights)
-        lead = top[0].score - top[1].score if len(top) > 1 else top[0].score
-        signals = MatchSignals(top[0].score, round(lead, 4), backing.coverage)
+        own = np.sort(dense[self._owners == control_ids.index(best)])
+        depth = float(own[-2]) if len(own) > 1 else 0.0
+        signals = MatchSignals(top[0].score, round(depth, 4), backing.coverage)
         policy = None
         if understanding.policy and best not in self.policy_controls:
             column = {cid: j for j, cid in enumerate(control_ids)}
@@ -152,23 +155,29 @@ class Matcher:
         norms = np.linalg.norm(matrix, axis=1, keepdims=True)
         return np.ascontiguousarray(matrix / np.maximum(norms, 1e-9), dtype=np.float32)
 
-    def _fused(self, kind: str, texts: list[str], vectors: np.ndarray) -> np.ndarray:
-        """Per question and target: best document's cosine plus the normalised BM25 score."""
-        targets = self.index.targets(kind)
-        names = sorted(set(targets))
-        column = {name: j for j, name in enumerate(names)}
-        owner = np.array([column[t] for t in targets])
-        dense = self.index.dense(kind, vectors)
-        fused = np.full((len(texts), len(names)), -1.0, dtype=np.float32)
+    @cached_property
+    def _owners(self) -> np.ndarray:
+        """For each control document, the column of its control (controls sorted by id)."""
+        targets = self.index.targets("control")
+        column = {name: j for j, name in enumerate(sorted(set(targets)))}
+        return np.array([column[t] for t in targets], dtype=np.int64)
+
+    def _fused(self, texts: list[str], vectors: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Per question and control: its closest text's cosine plus the normalised BM25
+        score; and the cosine of every control text."""
+        owner = self._owners
+        dense = self.index.dense("control", vectors)
+        fused = np.full((len(texts), int(owner.max()) + 1 if len(owner) else 0), -1.0,
+                        dtype=np.float32)
         lexical = np.zeros_like(fused)
         for i, text in enumerate(texts):
             np.maximum.at(fused[i], owner, dense[i])
-            bm25 = self.index.lexical[kind].scores(text)
+            bm25 = self.index.lexical["control"].scores(text)
             np.maximum.at(lexical[i], owner, bm25)
             top = lexical[i].max()
             if top > 0:
                 lexical[i] /= top
-        return fused + LEXICAL_WEIGHT * lexical
+        return fused + LEXICAL_WEIGHT * lexical, dense
 
     def _best(self, kind: str, vectors: np.ndarray) -> list[Candidate | None]:
         dense = self.index.dense(kind, vectors)
