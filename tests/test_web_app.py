@@ -31,7 +31,7 @@ from service.web.auth import (
     MAX_FAILURES_PER_ADDRESS,
     create_user,
 )
-from service.web.models import LoginFailure, User
+from service.web.models import AnswerRecord, LoginFailure, User
 from service.web.questionnaires import REQUEST_BODY_LIMIT, UPLOAD_BODY_LIMIT
 from service.web.routes import ROUTERS
 from tests.conftest import DATABASES, FreshDatabase
@@ -115,6 +115,7 @@ READS = [
     ("GET", "/upload", "editor"),
     ("GET", "/questionnaires/{q}", "viewer"),
     ("GET", "/questionnaires/{q}/review", "viewer"),
+    ("GET", "/questionnaires/{q}/approve-high-confidence", "editor"),
     ("GET", "/knowledge", "viewer"),
     ("GET", "/audit", "admin"),
     ("GET", "/docs", "viewer"),
@@ -122,6 +123,8 @@ READS = [
     ("GET", "/api/v1/questionnaires", "viewer"),
     ("GET", "/api/v1/questionnaires/{q}", "viewer"),
     ("GET", "/api/v1/questionnaires/{q}/answers", "viewer"),
+    ("GET", "/api/v1/questionnaires/{q}/approve-high-confidence", "editor"),
+    ("GET", "/api/v1/questionnaires/{q}/export-check", "viewer"),
     ("GET", "/api/v1/jobs/{j}", "viewer"),
     ("GET", "/api/v1/knowledge", "viewer"),
     ("GET", "/api/v1/audit", "admin"),
@@ -664,10 +667,12 @@ def test_viewer_sees_no_edit_forms(site: Site) -> None:
 
 
 def test_edit_then_a_stale_edit_gets_409_with_the_current_value(site: Site) -> None:
-    answer = site.answers(status="needs_review")[0]["answer"]
+    row = site.answers(status="needs_review")[0]
+    answer, options = row["answer"], row["question"]["options"]
+    value = next(o for o in options if o != answer["value"]) if options else "Partial"
     editor, headers = site.clients["editor"], {"X-CSRF-Token": site.csrf["editor"]}
     url = f"/api/v1/answers/{answer['id']}"
-    saved = editor.patch(url, json={"value": "Partial", "comment": "Rolling out in Q1.",
+    saved = editor.patch(url, json={"value": value, "comment": "Rolling out in Q1.",
                                     "version": answer["version"]}, headers=headers)
     assert saved.status_code == 200
     assert saved.json()["version"] == answer["version"] + 1
@@ -675,13 +680,13 @@ def test_edit_then_a_stale_edit_gets_409_with_the_current_value(site: Site) -> N
     stale = editor.patch(url, json={"value": "Yes", "comment": "", "version": answer["version"]},
                          headers=headers)
     assert stale.status_code == 409
-    assert stale.json()["current"]["value"] == "Partial"
+    assert stale.json()["current"]["value"] == value
     assert stale.json()["current"]["version"] == answer["version"] + 1
     audit = site.clients["admin"].get("/api/v1/audit").json()
     edit = next(e for e in audit if e["action"] == "answer.edit"
                 and e["target"] == f"answer:{answer['id']}")
     assert edit["actor"] == "editor@example.com"
-    assert edit["before"]["value"] == answer["value"] and edit["after"]["value"] == "Partial"
+    assert edit["before"]["value"] == answer["value"] and edit["after"]["value"] == value
 
 
 def test_review_page_forms_edit_approve_comment_and_conflict(site: Site) -> None:
@@ -736,20 +741,296 @@ def test_an_empty_answer_cannot_be_approved(site: Site) -> None:
     assert response.status_code == 422
 
 
-def test_bulk_approve_high_confidence(site: Site) -> None:
-    pending = [r for r in site.answers(band="high", status="auto") if r["answer"]["value"]]
+def _upload_and_answer(site: Site, prospect: str, data: bytes = b"",
+                       name: str = SAMPLE.name) -> int:
     editor = site.clients["editor"]
-    response = editor.post(f"/api/v1/questionnaires/{site.questionnaire_id}/"
-                           "approve-high-confidence", headers={"X-CSRF-Token": site.csrf["editor"]})
-    assert response.status_code == 200 and response.json()["approved"] == len(pending)
-    assert not [r for r in site.answers(band="high", status="auto") if r["answer"]["value"]]
-    form = editor.post(f"/questionnaires/{site.questionnaire_id}/approve-high-confidence",
-                       data={"csrf_token": site.csrf["editor"]}, follow_redirects=False)
-    assert form.status_code == 303
-    audit = site.clients["admin"].get("/audit").text
-    assert "answer.approve.bulk" in audit
-    dashboard = site.clients["viewer"].get("/").text
-    assert "Northwind Health" in dashboard and "approved" in dashboard
+    created = editor.post("/api/v1/questionnaires", headers={"X-CSRF-Token": site.csrf["editor"]},
+                          files={"file": (name, data or SAMPLE.read_bytes())},
+                          data={"prospect": prospect})
+    assert created.status_code == 201, created.text
+    return wait_for_answers(editor, created.json()["id"])["id"]
+
+
+def _rows(site: Site, questionnaire_id: int, **filters: str) -> list[dict[str, Any]]:
+    response = site.clients["viewer"].get(
+        f"/api/v1/questionnaires/{questionnaire_id}/answers", params=filters)
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def test_bulk_approval_lists_what_it_will_approve_and_approves_only_that(site: Site) -> None:
+    questionnaire_id = _upload_and_answer(site, "Bulk Co")
+    editor, csrf = site.clients["editor"], site.csrf["editor"]
+    headers = {"X-CSRF-Token": csrf}
+    pending = [r for r in _rows(site, questionnaire_id, band="high", status="auto")
+               if r["answer"]["value"]]
+    assert len(pending) >= 2, "the sample has high-confidence drafts"
+    url = f"/api/v1/questionnaires/{questionnaire_id}/approve-high-confidence"
+    preview = editor.get(url).json()
+    assert preview["count"] == len(pending)
+    assert [(a["id"], a["version"], a["ref"], a["value"]) for a in preview["answers"]] == [
+        (r["answer"]["id"], r["answer"]["version"], r["question"]["ref"], r["answer"]["value"])
+        for r in pending]
+    # the confirmation page lists them, every ref and value, and approves nothing yet
+    page = editor.get(f"/questionnaires/{questionnaire_id}/approve-high-confidence")
+    assert page.status_code == 200
+    assert f"{len(pending)} answers will be approved" in page.text
+    for row in pending:
+        assert row["question"]["ref"] in page.text and f'value="{row["answer"]["id"]}:' in page.text
+    assert not _rows(site, questionnaire_id, status="approved")
+
+    # nothing is approved blindly: a request naming no answers is refused
+    events = _bulk_events(site)
+    assert editor.post(url, headers=headers, json={}).status_code == 422
+    assert editor.post(url, headers=headers, json={"answers": []}).status_code == 422
+    blind = editor.post(f"/questionnaires/{questionnaire_id}/approve-high-confidence",
+                        data={"csrf_token": csrf})
+    assert blind.status_code == 422 and "no answers named" in blind.text
+    assert not _rows(site, questionnaire_id, status="approved") and _bulk_events(site) == events
+
+    # one listed answer changes after the list was shown: it is left for a person
+    changed = pending[0]["answer"]
+    assert editor.patch(f"/api/v1/answers/{changed['id']}", headers=headers, json={
+        "value": changed["value"], "comment": "Checked by hand.",
+        "version": changed["version"]}).status_code == 200
+    form = [f"{a['id']}:{a['version']}" for a in preview["answers"]]
+    confirmed = editor.post(f"/questionnaires/{questionnaire_id}/approve-high-confidence",
+                            data={"csrf_token": csrf, "answer": form}, follow_redirects=False)
+    assert confirmed.status_code == 303
+    result = editor.get(confirmed.headers["location"])
+    assert f"Approved {len(pending) - 1} answers." in result.text
+    assert "changed after the list was shown" in result.text
+    approved = {r["answer"]["id"] for r in _rows(site, questionnaire_id, status="approved")}
+    assert approved == {r["answer"]["id"] for r in pending[1:]}
+    assert _answer(site, changed["id"])["answer"]["status"] == "edited"
+    assert _bulk_events(site) == events + 1  # one audit entry for the bulk approval
+    event = next(e for e in site.clients["admin"].get("/api/v1/audit").json()
+                 if e["action"] == "answer.approve.bulk")
+    assert {a["id"] for a in event["after"]["approved"]} == approved
+    assert [s["id"] for s in event["after"]["skipped"]] == [changed["id"]]
+
+    # the API approves as listed too; what is already approved is skipped with the reason
+    again = editor.post(url, headers=headers, json={"answers": [
+        {"id": a["id"], "version": a["version"]} for a in preview["answers"]]})
+    assert again.status_code == 200
+    assert again.json()["approved"] == 0 and len(again.json()["skipped"]) == len(pending)
+    assert editor.get(url).json()["count"] == 0
+    assert "Nothing to approve" in editor.get(
+        f"/questionnaires/{questionnaire_id}/approve-high-confidence").text
+    review = editor.get(f"/questionnaires/{questionnaire_id}/review").text
+    assert f'href="/questionnaires/{questionnaire_id}/approve-high-confidence"' in review
+    assert 'action="/questionnaires/' + str(questionnaire_id) + '/approve-high' not in review
+
+
+def _bulk_events(site: Site) -> int:
+    return sum(e["action"] == "answer.approve.bulk"
+               for e in site.clients["admin"].get("/api/v1/audit").json())
+
+
+def _card(page: str, answer_id: int) -> str:
+    found = re.search(rf'<article class="question card" id="answer-{answer_id}">(.*?)</article>',
+                      page, re.S)
+    assert found, f"no card for answer {answer_id}"
+    return found.group(1)
+
+
+def test_a_value_outside_the_dropdown_is_refused_with_the_options(site: Site) -> None:
+    questionnaire_id = _upload_and_answer(site, "Options Co")
+    editor, csrf = site.clients["editor"], site.csrf["editor"]
+    headers = {"X-CSRF-Token": csrf}
+    rows = _rows(site, questionnaire_id)
+    row = next(r for r in rows if r["question"]["options"] == ["Yes", "No", "N/A"])
+    answer = row["answer"]
+    url = f"/api/v1/answers/{answer['id']}"
+    refused = editor.patch(url, headers=headers, json={
+        "value": "Maybe", "comment": "Typed by hand.", "version": answer["version"]})
+    assert refused.status_code == 422
+    assert refused.json()["detail"] == (f"'Maybe' is not one of the options of "
+                                        f"{row['question']['ref']}: choose one of Yes / No / N/A")
+    assert _answer(site, answer["id"])["answer"] == _answer(site, answer["id"])["answer"] | {
+        "value": answer["value"], "version": answer["version"]}  # nothing saved
+
+    review = f"/questionnaires/{questionnaire_id}/review?band=&section="
+    page = editor.post(f"/answers/{answer['id']}/edit", data={
+        "csrf_token": csrf, "version": answer["version"], "value": "Maybe",
+        "comment": "Typed by hand.", "next": review})
+    assert page.status_code == 422
+    card = _card(page.text, answer["id"])
+    assert "Not saved: &#39;Maybe&#39; is not one of the options" in card
+    assert "Yes / No / N/A" in card
+    assert ">Typed by hand.</textarea>" in card  # what was typed stays on the page
+    assert f'name="next" value="{review.replace("&", "&amp;")}"' in card
+    assert _answer(site, answer["id"])["answer"]["version"] == answer["version"]
+    assert not any(e["action"] == "answer.edit" and e["target"] == f"answer:{answer['id']}"
+                   for e in site.clients["admin"].get("/api/v1/audit").json())
+
+    # the dropdown's own spelling is kept whatever the case typed
+    saved = editor.patch(url, headers=headers, json={
+        "value": "n/a", "comment": "Not applicable to this service.",
+        "version": answer["version"]})
+    assert saved.status_code == 200 and saved.json()["value"] == "N/A"
+    cleared = editor.patch(url, headers=headers, json={
+        "value": "", "comment": "", "version": answer["version"] + 1})
+    assert cleared.status_code == 200 and cleared.json()["value"] == ""  # the empty choice
+
+    # questions with options are edited with exactly those options (and an empty choice)
+    page = editor.get(f"/questionnaires/{questionnaire_id}/review").text
+    for row in rows:
+        card = _card(page, row["answer"]["id"])
+        options = row["question"]["options"]
+        if options:
+            select = re.search(r'<select name="value">(.*?)</select>', card, re.S)
+            assert select, row["question"]["ref"]
+            assert re.findall(r'<option value="([^"]*)"', select.group(1)) == ["", *options]
+            assert '<textarea name="value"' not in card
+        else:
+            assert '<textarea name="value"' in card and '<select name="value">' not in card
+
+
+def test_a_comment_is_not_carried_over_to_a_value_it_was_not_written_for(site: Site) -> None:
+    questionnaire_id = _upload_and_answer(site, "Comments Co")
+    editor, csrf = site.clients["editor"], site.csrf["editor"]
+    headers = {"X-CSRF-Token": csrf}
+    rows = _rows(site, questionnaire_id)
+    drafted = next(r for r in rows if r["answer"]["comment"] and r["question"]["options"]
+                   and r["answer"]["value"] in r["question"]["options"])
+    answer = drafted["answer"]
+    other = next(o for o in drafted["question"]["options"] if o != answer["value"])
+    url = f"/api/v1/answers/{answer['id']}"
+    kept = editor.patch(url, headers=headers, json={
+        "value": other, "comment": answer["comment"], "version": answer["version"]})
+    assert kept.status_code == 422
+    assert f"the comment was written for the answer {answer['value']!r}" in kept.json()["detail"]
+    page = editor.post(f"/answers/{answer['id']}/edit", data={
+        "csrf_token": csrf, "version": answer["version"], "value": other,
+        "comment": answer["comment"], "next": f"/questionnaires/{questionnaire_id}/review"})
+    assert page.status_code == 422 and "rewrite it for" in _card(page.text, answer["id"])
+    assert _answer(site, answer["id"])["answer"]["value"] == answer["value"]
+    rewritten = editor.patch(url, headers=headers, json={
+        "value": other, "comment": "Rolled out to half the fleet.", "version": answer["version"]})
+    assert rewritten.status_code == 200 and rewritten.json()["comment"].startswith("Rolled")
+
+    # a needs-review answer: the reviewer text is a note, so setting a value carries none of it
+    row = next(r for r in rows
+               if r["answer"]["status"] == "needs_review" and r["answer"]["note"])
+    waiting, options = row["answer"], row["question"]["options"]
+    assert waiting["comment"] == ""
+    answered = editor.patch(f"/api/v1/answers/{waiting['id']}", headers=headers, json={
+        "value": options[0] if options else "Done", "comment": "",
+        "version": waiting["version"]})
+    assert answered.status_code == 200, answered.text
+    assert answered.json()["comment"] == "" and answered.json()["note"] == waiting["note"]
+
+
+def test_reviewer_notes_are_shown_apart_read_only_and_never_exported(site: Site) -> None:
+    questionnaire_id = _upload_and_answer(site, "Notes Co")
+    rows = _rows(site, questionnaire_id)
+    noted = [r["answer"] for r in rows if r["answer"]["note"]]
+    assert noted, "needs-review answers carry the engine's note for the reviewer"
+    assert all(not a["comment"] for a in noted if a["status"] == "needs_review")
+    for role in ("viewer", "editor"):
+        page = site.clients[role].get(f"/questionnaires/{questionnaire_id}/review").text
+        for answer in noted:
+            card = _card(page, answer["id"])
+            assert 'class="note" role="note"' in card
+            assert answer["note"].splitlines()[0].replace("'", "&#39;") in card.replace(
+                "&#34;", '"').replace("&quot;", '"')
+            assert 'name="note"' not in card  # read-only
+    # an editor writing the note text into the answer is the only way it reaches the file
+    editor, headers = site.clients["editor"], {"X-CSRF-Token": site.csrf["editor"]}
+    for answer in noted[:3]:
+        stored = _answer(site, answer["id"])
+        value = stored["question"]["options"][0] if stored["question"]["options"] else "Yes"
+        assert editor.patch(f"/api/v1/answers/{answer['id']}", headers=headers, json={
+            "value": value, "comment": "", "version": answer["version"]}).status_code == 200
+    for kind in ("filled", "report"):
+        response = site.clients["viewer"].get(
+            f"/questionnaires/{questionnaire_id}/export/{kind}")
+        assert response.status_code == 200
+        parts = _file_parts(response.content)
+        for answer in noted:
+            for text in _spellings(answer["note"]):
+                assert not any(text in part for part in parts), (kind, answer["note"])
+
+
+def _file_parts(data: bytes) -> list[str]:
+    """Every part of an Office file (or the file itself), as text."""
+    if not data.startswith(b"PK"):
+        return [data.decode("utf-8", "replace")]
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        return [archive.read(name).decode("utf-8", "replace") for name in archive.namelist()]
+
+
+def _spellings(note: str) -> set[str]:
+    """The note as it would appear in a part, raw or XML-escaped; its lines one by one."""
+    from xml.sax.saxutils import escape
+
+    lines = [line for line in note.splitlines() if line.strip()]
+    return {spelled for line in lines
+            for spelled in (line, escape(line), escape(line, {'"': "&quot;", "'": "&apos;"}))}
+
+
+def test_the_export_check_says_which_answers_will_not_be_written_and_why(site: Site) -> None:
+    questionnaire_id = _upload_and_answer(site, "Check Co")
+    viewer, editor = site.clients["viewer"], site.clients["editor"]
+    headers = {"X-CSRF-Token": site.csrf["editor"]}
+    rows = _rows(site, questionnaire_id)
+    target = next(r for r in rows if r["question"]["options"] == ["Yes", "No", "N/A"]
+                  and r["answer"]["value"])
+    # an answer outside its slot's options, as one stored before edits were checked could be
+    with Session(site.app.state.engine) as session:
+        stored = session.get(AnswerRecord, target["answer"]["id"])
+        assert stored is not None
+        stored.value = "Maybe"
+        session.add(stored)
+        session.commit()
+    check = viewer.get(f"/api/v1/questionnaires/{questionnaire_id}/export-check")
+    assert check.status_code == 200, check.text
+    body = check.json()
+    ref = target["question"]["ref"]
+    assert {"answer_id": target["answer"]["id"], "ref": ref, "role": "answer",
+            "value": "Maybe", "reason": "'Maybe' is not one of the slot's options"}.items() <= \
+        next(n for n in body["not_written"] if n["ref"] == ref).items()
+    unanswered = [r["question"]["ref"] for r in rows if not r["answer"]["value"]]
+    assert sorted(n["ref"] for n in body["not_written"]
+                  if n["reason"] == "needs review, no answer") == sorted(unanswered)
+    written = sum(1 for r in rows if r["answer"]["value"]) - 1
+    assert body["answers"] == written
+    page = viewer.get(f"/questionnaires/{questionnaire_id}").text
+    count = len(body["not_written"])
+    assert f"{count} answers or comments will not be written" in page
+    assert f"#answer-{target['answer']['id']}\">{ref}</a> answer: &#39;Maybe&#39; is not one of" \
+        in page
+    assert f"{len(unanswered)} questions need review and have no answer" in page
+    review = viewer.get(f"/questionnaires/{questionnaire_id}/review").text
+    assert f"{count} answers or comments will not be written" in review
+    assert f'href="/questionnaires/{questionnaire_id}#export-check"' in review
+    filled = viewer.get(f"/questionnaires/{questionnaire_id}/export/filled")
+    from service.ingest import parse
+
+    reread = {q.ref: q for q in parse(filled.content, "filled.xlsx").questions}
+    assert reread[ref].existing_answer != "Maybe"  # as the check said
+
+    # a file with no comment column: every answer written, then a comment it cannot take
+    csv_id = _upload_and_answer(site, "No Comments Co", b"ID,Question,Answer\n"
+                                b"B1,Do you encrypt backups?,\n", "backups.csv")
+    [row] = _rows(site, csv_id)
+    answer = editor.patch(f"/api/v1/answers/{row['answer']['id']}", headers=headers, json={
+        "value": "Yes", "comment": "", "version": row["answer"]["version"]}).json()
+    assert viewer.get(f"/api/v1/questionnaires/{csv_id}/export-check").json() == {
+        "answers": 1, "not_written": []}
+    assert "Every answer and comment will be written" in viewer.get(
+        f"/questionnaires/{csv_id}").text
+    editor.patch(f"/api/v1/answers/{answer['id']}", headers=headers, json={
+        "value": "Yes", "comment": "Nightly, AES-256.", "version": answer["version"]})
+    [missing] = viewer.get(f"/api/v1/questionnaires/{csv_id}/export-check").json()[
+        "not_written"]
+    assert (missing["role"], missing["value"], missing["reason"]) == (
+        "comment", "Nightly, AES-256.", "no comment slot")
+    waiting = viewer.post("/api/v1/questionnaires", headers=headers, files={
+        "file": ("later.csv", b"ID,Question,Answer\nL1,Do you log access?,\n")},
+        data={"prospect": "Later Co"})
+    assert waiting.status_code == 403  # viewers do not upload
 
 
 def _user_id(site: Site, role: str) -> int:
@@ -1118,7 +1399,10 @@ def test_a_control_downgrade_recomputes_automatic_answers_and_flags_reviewed_one
     kept = _answer(site, reviewed["id"])
     assert kept["answer"]["value"] == reviewed["value"] == "Yes"  # not overwritten
     assert kept["answer"]["status"] == "needs_review"
-    assert any("changed from implemented to partial" in c["text"] for c in kept["comments"])
+    # what changed is a note for reviewers, not a comment for the customer's file
+    assert "changed from implemented to partial" in kept["answer"]["note"]
+    assert "changed from" not in kept["answer"]["comment"]
+    assert not any("changed from" in c["text"] for c in kept["comments"])
     audit = admin.get("/api/v1/audit").json()
     assert any(e["action"] == "knowledge.control" and e["target"] == f"control:{controls[0]}"
                and e["before"]["status"] == "implemented" and e["after"]["status"] == "partial"

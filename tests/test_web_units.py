@@ -16,8 +16,7 @@ from sqlmodel import Session, select
 from service.answering import Answer, AnsweredQuestion
 from service.answering.engine import AnswerStatus
 from service.ingest import Question, parse
-from service.matching.matcher import ControlMatch, QuestionMatch
-from service.matching.understanding import understand
+from service.matching import ControlMatch, QuestionMatch, understand
 from service.settings import REPO_ROOT
 from service.web.answers import answer_columns
 from service.web.auth import AuthError, Principal, create_user, sign_in
@@ -38,8 +37,9 @@ from service.web.review import (
     VersionConflict,
     add_comment,
     approve_answer,
-    approve_high_confidence,
+    approve_listed,
     edit_answer,
+    high_confidence_answers,
 )
 
 SAMPLE = REPO_ROOT / "samples" / "northwind_vendor_security_assessment.xlsx"
@@ -194,7 +194,14 @@ def test_changes_are_versioned_and_audited(answered: tuple[Engine, Principal, in
         with pytest.raises(NotFound):
             add_comment(session, actor, 999, "hello")
         add_comment(session, actor, empty.id, "Ask the CTO.")
-        assert approve_high_confidence(session, actor, questionnaire_id) == 1
+        shown = high_confidence_answers(session, questionnaire_id)
+        assert [answer.id for _, answer in shown] == [yes.id]
+        with pytest.raises(InvalidInput):
+            approve_listed(session, actor, questionnaire_id, [])  # nothing approved blindly
+        outcome = approve_listed(session, actor, questionnaire_id,
+                                 [(yes.id, yes.version), (empty.id, 2)])
+        assert [a["id"] for a in outcome.approved] == [yes.id]
+        assert [s["id"] for s in outcome.skipped] == [empty.id]  # edited: not a draft
         assert session.get(AnswerRecord, yes.id).status == "approved"  # type: ignore[union-attr]
         actions = [e.action for e in session.exec(select(AuditEvent).order_by(AuditEvent.id))]
         assert actions == ["questionnaire.upload", "answer.edit", "answer.comment",

@@ -64,7 +64,17 @@ function followJobs() {
   });
 }
 
+// An edit the server refused (nothing saved): bring its answer, with what was typed, into view.
+function showRefusedEdit() {
+  const refused = document.querySelector("[data-refused]");
+  if (!refused) return;
+  refused.scrollIntoView({ block: "center" });
+  const field = refused.closest("form").querySelector("select[name=value], textarea[name=value]");
+  if (field) field.focus();
+}
+
 document.addEventListener("DOMContentLoaded", () => {
   setUpDropzones();
   followJobs();
+  showRefusedEdit();
 });

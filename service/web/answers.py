@@ -28,7 +28,7 @@ from service.answering.engine import collect_gaps
 from service.answering.stored import to_json
 from service.export import ExportError
 from service.ingest import IngestError, Question, Questionnaire
-from service.matching.understanding import understand
+from service.matching import understand
 
 from .knowledge import Knowledge
 from .models import AnswerRecord, QuestionnaireRecord, QuestionRecord

@@ -20,6 +20,7 @@ from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from service.export import ExportError
+from service.export.plan import fit_options
 from service.ingest import DEFAULT_LIMITS, IngestError
 from service.settings import REPO_ROOT, Settings
 
@@ -149,6 +150,8 @@ def short_ref(ref: str) -> str:
 def _templates() -> Jinja2Templates:
     templates = Jinja2Templates(directory=FRONTEND / "templates")
     templates.env.globals.update(band=confidence_band, fact_value=fact_value, today=date.today,
+                                 fits=lambda value, options: fit_options(value, tuple(options))
+                                 is not None,
                                  framework_names=FRAMEWORK_NAMES,
                                  max_upload_bytes=DEFAULT_LIMITS.max_bytes)
     templates.env.filters["short_ref"] = short_ref

@@ -10,23 +10,27 @@ from __future__ import annotations
 
 import shutil
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
 from pathlib import Path
+from typing import Any
 
-from sqlmodel import Session
+from sqlmodel import Session, col, select
 from starlette.background import BackgroundTask
 from starlette.responses import FileResponse
 
-from service.answering import AnsweredQuestionnaire
-from service.export import export_filled, filled_path
+from service.answering import Answer, AnsweredQuestionnaire, answer_from_dict
+from service.export import ExportError, export_filled, filled_path, plan_format
+from service.export.plan import NEEDS_REVIEW_NO_ANSWER
+from service.ingest import Question
 
 from . import audit
-from .answers import NotReady, stored_answers
+from .answers import ANSWER_FIELDS, NotReady, is_complete, stored_answers
 from .auth import Principal
 from .knowledge import Knowledge
-from .models import QuestionnaireRecord
+from .models import AnswerRecord, QuestionnaireRecord, QuestionRecord
 from .questionnaires import InvalidInput
 
 EXPORTS = "exports"
@@ -52,6 +56,83 @@ def reviewed_answers(
         return stored_answers(session, knowledge, record, on)
     except NotReady as exc:
         raise InvalidInput(str(exc)) from None
+
+
+@dataclass(frozen=True)
+class Unwritten:
+    """An answer or comment the filled file will not get, and why."""
+
+    answer_id: int | None
+    ref: str
+    role: str  # "answer" or "comment"
+    value: str  # what would have been written
+    location: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class ExportCheck:
+    answers: int  # answers the filled file will carry
+    unwritten: list[Unwritten]
+
+    @property
+    def unanswered(self) -> list[Unwritten]:
+        """Left out because nobody has answered them yet."""
+        return [u for u in self.unwritten if u.reason == NEEDS_REVIEW_NO_ANSWER]
+
+    @property
+    def dropped(self) -> list[Unwritten]:
+        """Answers or comments that exist but will not be written: the ones to look at."""
+        return [u for u in self.unwritten if u.reason != NEEDS_REVIEW_NO_ANSWER]
+
+
+def export_check(session: Session, record: QuestionnaireRecord) -> ExportCheck | None:
+    """What a download of the filled file would leave out, from the stored questions and
+    answers (no file is read); None while answering is unfinished."""
+    # the plan depends on each question and its answer alone: only those columns are read
+    rows = session.exec(
+        select(QuestionRecord.question, AnswerRecord.id,
+               *(col(getattr(AnswerRecord, name)) for name in ANSWER_FIELDS))
+        .join(AnswerRecord, col(AnswerRecord.question_id) == QuestionRecord.id)
+        .where(QuestionRecord.questionnaire_id == record.id)
+        .order_by(col(QuestionRecord.position))
+    ).all()
+    return _check(record, [(question, answer_id, dict(zip(ANSWER_FIELDS, fields, strict=True)))
+                           for question, answer_id, *fields in rows])
+
+
+def export_check_of(
+    record: QuestionnaireRecord, pairs: Sequence[tuple[QuestionRecord, AnswerRecord | None]]
+) -> ExportCheck | None:
+    """`export_check` from every question row and its answer, as a page loaded them."""
+    if not pairs or any(answer is None for _, answer in pairs):
+        return None
+    return _check(record, [(question.question, answer.id,
+                            {name: getattr(answer, name) for name in ANSWER_FIELDS})
+                           for question, answer in pairs if answer is not None])
+
+
+def _check(
+    record: QuestionnaireRecord, rows: list[tuple[dict[str, Any], int | None, dict[str, Any]]]
+) -> ExportCheck | None:
+    if not rows:
+        return None
+    if not all(is_complete(question) for question, _, _ in rows):
+        raise ExportError(f"{record.filename} was stored by an older Candor and no longer "
+                          "reads as it did at upload: upload it again")
+    typed = [(Question.from_dict(question), answer_from_dict(answer))
+             for question, _, answer in rows]
+    writes, not_written = plan_format(record.format, typed)
+    by_ref: dict[str, tuple[int | None, Answer]] = {}
+    for (_, answer_id, _), (question, answer) in zip(rows, typed, strict=True):
+        by_ref.setdefault(question.ref, (answer_id, answer))
+    unwritten = []
+    for item in not_written:
+        answer_id, answer = by_ref[item.ref]
+        unwritten.append(Unwritten(answer_id, item.ref, item.role,
+                                   answer.value if item.role == "answer" else answer.comment,
+                                   item.location, item.reason))
+    return ExportCheck(sum(1 for w in writes if w.role == "answer"), unwritten)
 
 
 def download_name(record: QuestionnaireRecord, kind: ExportKind) -> str:

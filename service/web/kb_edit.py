@@ -5,7 +5,8 @@ the values before and after, and the cached profile and Matcher are dropped so t
 answering uses it. The answers of existing questionnaires that cite the affected control
 (directly, or through the evidence) are then re-evaluated: answers still as the engine drafted
 them are answered again by a queued `refresh` job, while an answer a person edited or approved
-is not overwritten but put back to needs_review with a comment saying what changed.
+is not overwritten but put back to needs_review with a reviewer note saying what changed (the
+note is for reviewers only: never written into the customer's file).
 """
 
 from __future__ import annotations
@@ -27,7 +28,6 @@ from .models import (
     EvidenceOverride,
     Job,
     QuestionRecord,
-    ReviewComment,
     utcnow,
 )
 from .questionnaires import InvalidInput, answer_dict
@@ -35,6 +35,7 @@ from .review import NotFound
 
 CONTROL_STATUSES: tuple[str, ...] = tuple(s.value for s in Status)
 MAX_NOTE = 2_000
+MAX_ANSWER_NOTE = 10_000  # an answer's reviewer note, flags of several edits included
 
 
 @dataclass
@@ -180,14 +181,16 @@ def _reevaluate(
             continue
         assert answer.id is not None
         before = answer_dict(answer)
+        # for the reviewer, never the customer: the note, not the comment their file gets
+        flag = f"Needs review: {change}. Check this answer still holds."
+        note = f"{flag}\n{answer.note}" if answer.note else flag
         session.exec(update(AnswerRecord).where(col(AnswerRecord.id) == answer.id)
-                     .values(status="needs_review", version=answer.version + 1,
-                             updated_by=actor.user_id, updated_at=utcnow()))
+                     .values(status="needs_review", note=note[:MAX_ANSWER_NOTE],
+                             version=answer.version + 1, updated_by=actor.user_id,
+                             updated_at=utcnow()))
         session.refresh(answer)
         audit.record(session, actor, "answer.flag", f"answer:{answer.id}", before,
                      {**answer_dict(answer), "reason": change})
-        text = f"Needs review: {change}. Check this answer still holds."
-        session.add(ReviewComment(answer_id=answer.id, user_id=actor.user_id, text=text))
         outcome.flagged.append(answer.id)
     for questionnaire_id in sorted(refresh):
         pending = session.exec(select(Job.id).where(

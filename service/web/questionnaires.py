@@ -17,7 +17,7 @@ from service.answering.engine import FRAMEWORKS, Thresholds
 from service.answering.stored import from_json
 from service.controls import KnowledgeBase
 from service.ingest import DEFAULT_LIMITS, Questionnaire, isolated
-from service.matching.matcher import QuestionMatch
+from service.matching import ControlMatch
 
 from . import audit
 from .answers import question_record
@@ -47,6 +47,7 @@ UPLOAD_BODY_LIMIT = DEFAULT_LIMITS.max_bytes + 256 * 1024
 REQUEST_BODY_LIMIT = 1024 * 1024
 _UNSAFE_NAME_CHARACTERS = re.compile(r"[\x00-\x1f\x7f<>:\"|?*]")
 CONFIDENCE_BANDS = ("high", "medium", "low")
+MATCHED = tuple[ControlMatch, ...]  # QuestionMatch.controls: all a review row shows of a match
 _THRESHOLDS = Thresholds()
 isolated.preload("service.web.mapping")
 
@@ -322,18 +323,27 @@ def answer_dict(answer: AnswerRecord) -> dict[str, Any]:
             "version": answer.version}
 
 
-def review_rows(
-    session: Session, kb: KnowledgeBase, questionnaire_id: int, filters: ReviewFilters
-) -> list[ReviewRow]:
-    pairs = session.exec(
+def review_pairs(
+    session: Session, questionnaire_id: int
+) -> list[tuple[QuestionRecord, AnswerRecord | None]]:
+    """Every question with its answer (None until answering has finished), in order."""
+    return list(session.exec(
         select(QuestionRecord, AnswerRecord)
         .join(AnswerRecord, col(AnswerRecord.question_id) == QuestionRecord.id, isouter=True)
         .where(QuestionRecord.questionnaire_id == questionnaire_id)
         .order_by(col(QuestionRecord.position))
-    ).all()
-    rows = [ReviewRow(question, answer,
-                      matches=control_matches(from_json(QuestionMatch, answer.match), kb)
-                      if answer else [])
+    ).all())
+
+
+def review_rows(
+    session: Session, kb: KnowledgeBase, questionnaire_id: int, filters: ReviewFilters,
+    pairs: list[tuple[QuestionRecord, AnswerRecord | None]] | None = None,
+) -> list[ReviewRow]:
+    """The rows passing `filters`, from `pairs` when the caller loaded them already."""
+    if pairs is None:
+        pairs = review_pairs(session, questionnaire_id)
+    rows = [ReviewRow(question, answer, matches=control_matches(
+                from_json(MATCHED, answer.match["controls"]), kb) if answer else [])
             for question, answer in pairs if _passes(filters, question, answer)]
     by_answer = {row.answer.id: row for row in rows if row.answer}
     if by_answer:

@@ -1,11 +1,18 @@
 """Reviewing answers: edit, approve, bulk-approve, comment. Every change is versioned and
-audited; a change naming a version other than the current one is refused (`VersionConflict`)."""
+audited; a change naming a version other than the current one is refused (`VersionConflict`).
+
+What reaches the customer's file is guarded here: a value must be one of its slot's options,
+a comment written for another value is not carried over silently, and a bulk approval
+approves only the answers (and versions) a person was shown and confirmed."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlmodel import Session, col, select, update
+
+from service.export.plan import fit_options
 
 from . import audit
 from .auth import Principal
@@ -31,11 +38,50 @@ class VersionConflict(Exception):
 def edit_answer(
     session: Session, actor: Principal, answer_id: int, value: str, comment: str, version: int
 ) -> AnswerRecord:
+    """Set the value and the comment the customer reads. Refused (InvalidInput, nothing saved):
+    a value outside the slot's dropdown (the message lists the options), and a new value
+    sent with the comment unchanged, as that comment was written for the old value."""
     if len(value) > MAX_TEXT or len(comment) > MAX_TEXT:
         raise InvalidInput(f"answers and comments are limited to {MAX_TEXT} characters")
+    answer = _get(session, answer_id)
+    if answer.version != version:  # the answer changed: what it is now comes first
+        raise VersionConflict(answer_dict(answer))
+    value = allowed_value(_question(session, answer), value)
+    _refuse_a_comment_written_for_another_value(answer, value, comment)
     return _change(session, actor, answer_id, version, "answer.edit",
                    {"value": value, "comment": comment, "status": "edited",
                     "person_written": True})
+
+
+def allowed_value(question: QuestionRecord, value: str) -> str:
+    """`value` spelled as the question's own option(s) (empty: no answer yet), or
+    InvalidInput listing them: what the cell's dropdown accepts is what export writes."""
+    if not question.options:
+        return value
+    if not value.strip():
+        return ""
+    fitted = fit_options(value, tuple(question.options))
+    if fitted is None:
+        raise InvalidInput(f"{value.strip()!r} is not one of the options of {question.ref}: "
+                           f"choose one of {' / '.join(question.options)}")
+    return fitted
+
+
+def _refuse_a_comment_written_for_another_value(
+    answer: AnswerRecord, value: str, comment: str
+) -> None:
+    if not comment.strip() or comment.strip() != answer.comment.strip():
+        return
+    if _same_value(value, answer.value):
+        return
+    was = f"the answer {answer.value.strip()!r}" if answer.value.strip() else "no answer"
+    raise InvalidInput(
+        f"the comment was written for {was}: rewrite it for {value.strip()!r} or clear it, "
+        "so the customer never reads a comment that contradicts the answer")
+
+
+def _same_value(a: str, b: str) -> bool:
+    return " ".join(a.split()).lower() == " ".join(b.split()).lower()
 
 
 def approve_answer(
@@ -44,8 +90,16 @@ def approve_answer(
     answer = _get(session, answer_id)
     if not answer.value.strip():
         raise InvalidInput("an empty answer cannot be approved: write the answer first")
+    question = _question(session, answer)
+    if not fits_options(question, answer.value):
+        raise InvalidInput(f"{answer.value!r} is not one of the options of {question.ref} "
+                           f"({' / '.join(question.options)}): edit it before approving")
     return _change(session, actor, answer_id, version, "answer.approve",
                    {"status": "approved", "person_written": True})
+
+
+def fits_options(question: QuestionRecord, value: str) -> bool:
+    return not question.options or fit_options(value, tuple(question.options)) is not None
 
 
 def assign_answer(
@@ -62,24 +116,80 @@ def assign_answer(
                    {"assigned_to": assignee_id})
 
 
-def approve_high_confidence(session: Session, actor: Principal, questionnaire_id: int) -> int:
-    """Approve the automatic answers in the high confidence band; returns how many."""
-    candidates = session.exec(
-        select(AnswerRecord).where(AnswerRecord.questionnaire_id == questionnaire_id,
-                                   AnswerRecord.status == "auto", AnswerRecord.value != "")
+def high_confidence_answers(
+    session: Session, questionnaire_id: int
+) -> list[tuple[QuestionRecord, AnswerRecord]]:
+    """What "approve all high-confidence answers" would approve: the answers still as Candor
+    drafted them (auto), with a value that fits the slot, in the high confidence band; in
+    question order."""
+    pairs = session.exec(
+        select(QuestionRecord, AnswerRecord)
+        .join(AnswerRecord, col(AnswerRecord.question_id) == QuestionRecord.id)
+        .where(AnswerRecord.questionnaire_id == questionnaire_id,
+               AnswerRecord.status == "auto", AnswerRecord.value != "")
+        .order_by(col(QuestionRecord.position))
     ).all()
-    approved = 0
-    for answer in candidates:
-        if confidence_band(answer.confidence) != "high":
+    return [(question, answer) for question, answer in pairs
+            if confidence_band(answer.confidence) == "high" and fits_options(question,
+                                                                                answer.value)]
+
+
+@dataclass
+class BulkApproval:
+    approved: list[dict[str, Any]] = field(default_factory=list)  # id, version (now), ref, value
+    skipped: list[dict[str, Any]] = field(default_factory=list)  # id, reason
+
+
+def approve_listed(
+    session: Session, actor: Principal, questionnaire_id: int, listed: list[tuple[int, int]]
+) -> BulkApproval:
+    """Approve exactly the (answer id, version) pairs a person was shown and confirmed. One
+    that changed since, or is no longer an automatic high-confidence answer of this
+    questionnaire, is skipped with the reason: it needs a person's look, not a bulk
+    approval. One transaction, one audit entry."""
+    if not listed:
+        raise InvalidInput("no answers named: open the list of high-confidence answers and "
+                           "confirm it to approve them")
+    candidates = {answer.id: (question, answer)
+                  for question, answer in high_confidence_answers(session, questionnaire_id)}
+    outcome = BulkApproval()
+    changed = "changed since the list was shown"
+    for answer_id, version in dict.fromkeys(listed):
+        found = candidates.get(answer_id)
+        if found is None:
+            outcome.skipped.append({"id": answer_id, "reason": "no longer an automatic "
+                                    "high-confidence answer of this questionnaire"})
             continue
-        assert answer.id is not None
-        try:
-            _change(session, actor, answer.id, answer.version, "answer.approve",
-                    {"status": "approved", "person_written": True}, bulk=True)
-        except VersionConflict:
-            continue  # changed meanwhile: it needs a person's look, not a bulk approval
-        approved += 1
-    return approved
+        question, answer = found
+        if answer.version != version:
+            outcome.skipped.append({"id": answer_id, "reason": changed})
+            continue
+        result = session.exec(
+            update(AnswerRecord)
+            .where(col(AnswerRecord.id) == answer_id, col(AnswerRecord.version) == version)
+            .values(status="approved", person_written=True, version=version + 1,
+                    updated_by=actor.user_id, updated_at=utcnow()))
+        if result.rowcount != 1:  # type: ignore[attr-defined]
+            outcome.skipped.append({"id": answer_id, "reason": changed})
+            continue
+        outcome.approved.append({"id": answer_id, "version": version + 1, "ref": question.ref,
+                                 "value": answer.value})
+    audit.record(session, actor, "answer.approve.bulk", f"questionnaire:{questionnaire_id}",
+                 None, {"approved": outcome.approved, "skipped": outcome.skipped})
+    session.commit()
+    session.expire_all()
+    return outcome
+
+
+def parse_listed(items: list[str]) -> list[tuple[int, int]]:
+    """The confirmation form's `answer` fields, "id:version" each."""
+    listed = []
+    for item in items:
+        answer_id, _, version = item.partition(":")
+        if not (answer_id.isdigit() and version.isdigit()):
+            raise InvalidInput(f"{item!r} does not name an answer and its version (id:version)")
+        listed.append((int(answer_id), int(version)))
+    return listed
 
 
 def add_comment(session: Session, actor: Principal, answer_id: int, text: str) -> ReviewComment:
@@ -151,6 +261,12 @@ def _change(
                  before, after)
     session.commit()
     return _get(session, answer_id)
+
+
+def _question(session: Session, answer: AnswerRecord) -> QuestionRecord:
+    question = session.get(QuestionRecord, answer.question_id)
+    assert question is not None
+    return question
 
 
 def _get(session: Session, answer_id: int) -> AnswerRecord:

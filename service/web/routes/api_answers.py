@@ -16,6 +16,19 @@ router = APIRouter(prefix="/api/v1/answers", tags=["answers"])
 CONFLICT = {409: {"description": "The answer changed since `version`: `current` holds it now"}}
 
 
+class AnswerOut(BaseModel):
+    id: int
+    value: str
+    comment: str  # written into the customer's file beside the value
+    note: str  # for reviewers only (why it needs review, what changed): never exported
+    status: str  # auto, needs_review, edited, approved
+    confidence: float
+    basis: str
+    gap_control: str | None
+    assigned_to: int | None
+    version: int  # name it in the next change
+
+
 class AnswerEdit(BaseModel):
     value: str
     comment: str = ""
@@ -35,15 +48,22 @@ class NewComment(BaseModel):
     text: str
 
 
-@router.patch("/{answer_id}", summary="Edit an answer's value and comment", responses=CONFLICT)
-def edit(answer_id: int, change: AnswerEdit, me: Editor, session: Db) -> dict[str, Any]:
-    return answer_dict(
-        edit_answer(session, me, answer_id, change.value, change.comment, change.version))
+@router.patch(
+    "/{answer_id}", summary="Edit an answer's value and comment", responses=CONFLICT,
+    description="422, nothing saved: a value that is not one of the question's options (the "
+    "message lists them; an empty value clears the answer), or a new value sent with the "
+    "comment unchanged (that comment was written for the old value: rewrite or clear it). "
+    "The reviewer note is read-only.",
+)
+def edit(answer_id: int, change: AnswerEdit, me: Editor, session: Db) -> AnswerOut:
+    return AnswerOut(**answer_dict(
+        edit_answer(session, me, answer_id, change.value, change.comment, change.version)))
 
 
-@router.post("/{answer_id}/approve", summary="Approve an answer", responses=CONFLICT)
-def approve(answer_id: int, approval: Approval, me: Editor, session: Db) -> dict[str, Any]:
-    return answer_dict(approve_answer(session, me, answer_id, approval.version))
+@router.post("/{answer_id}/approve", summary="Approve an answer", responses=CONFLICT,
+             description="422 for an empty answer or one outside the question's options.")
+def approve(answer_id: int, approval: Approval, me: Editor, session: Db) -> AnswerOut:
+    return AnswerOut(**answer_dict(approve_answer(session, me, answer_id, approval.version)))
 
 
 @router.post("/{answer_id}/comments", status_code=201, summary="Comment on an answer")
@@ -55,9 +75,9 @@ def comment(answer_id: int, new: NewComment, me: Editor, session: Db) -> dict[st
 
 @router.put("/{answer_id}/assignee", summary="Assign an answer to an editor or admin (or nobody)",
             responses=CONFLICT)
-def assign(answer_id: int, assignment: Assignment, me: Editor, session: Db) -> dict[str, Any]:
-    return answer_dict(assign_answer(session, me, answer_id, assignment.assignee_id,
-                                     assignment.version))
+def assign(answer_id: int, assignment: Assignment, me: Editor, session: Db) -> AnswerOut:
+    return AnswerOut(**answer_dict(assign_answer(session, me, answer_id, assignment.assignee_id,
+                                                 assignment.version)))
 
 
 @router.post("/{answer_id}/library", status_code=201,

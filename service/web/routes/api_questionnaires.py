@@ -21,7 +21,7 @@ from ..questionnaires import (
     questionnaire_dict,
     review_rows,
 )
-from ..review import NotFound, approve_high_confidence
+from ..review import NotFound, approve_listed, high_confidence_answers
 from .pages_questionnaires import get_questionnaire
 
 router = APIRouter(prefix="/api/v1", tags=["questionnaires"])
@@ -116,11 +116,82 @@ def answers(
     return [row.to_dict() for row in review_rows(session, kb, questionnaire_id, filters)]
 
 
-@router.post("/questionnaires/{questionnaire_id}/approve-high-confidence",
-             summary="Approve every automatic answer in the high confidence band")
-def bulk_approve(questionnaire_id: int, me: Editor, session: Db) -> dict[str, int]:
+class HighConfidenceAnswer(BaseModel):
+    id: int
+    version: int  # name it to approve the answer as shown
+    ref: str
+    question: str
+    value: str
+    comment: str  # what the customer's file gets beside the value
+    confidence: float
+
+
+class HighConfidencePreview(BaseModel):
+    count: int
+    answers: list[HighConfidenceAnswer]
+
+
+@router.get(
+    "/questionnaires/{questionnaire_id}/approve-high-confidence",
+    summary="What approving every high-confidence answer would approve",
+    description="The automatic answers in the high confidence band whose value fits the "
+    "slot, with the `version` to name when approving them (POST the same path).",
+)
+def bulk_approve_preview(questionnaire_id: int, _me: Editor, session: Db
+                         ) -> HighConfidencePreview:
     get_questionnaire(session, questionnaire_id)
-    return {"approved": approve_high_confidence(session, me, questionnaire_id)}
+    answers = [
+        HighConfidenceAnswer(id=answer.id or 0, version=answer.version, ref=question.ref,
+                             question=question.text, value=answer.value,
+                             comment=answer.comment, confidence=round(answer.confidence, 3))
+        for question, answer in high_confidence_answers(session, questionnaire_id)]
+    return HighConfidencePreview(count=len(answers), answers=answers)
+
+
+class AnswerVersion(BaseModel):
+    id: int
+    version: int
+
+
+class BulkApprovalRequest(BaseModel):
+    answers: list[AnswerVersion]  # as listed by the GET of this path
+
+
+class ApprovedAnswer(BaseModel):
+    id: int
+    version: int  # after the approval
+    ref: str
+    value: str
+
+
+class SkippedAnswer(BaseModel):
+    id: int
+    reason: str
+
+
+class BulkApprovalResult(BaseModel):
+    approved: int
+    answers: list[ApprovedAnswer]
+    skipped: list[SkippedAnswer]
+
+
+@router.post(
+    "/questionnaires/{questionnaire_id}/approve-high-confidence",
+    summary="Approve the listed high-confidence answers, as shown",
+    description="Approves exactly the answers named with the version they were shown at "
+    "(from the GET of this path); one that changed since, or is no longer an automatic "
+    "high-confidence answer, is skipped with the reason. One audit entry.",
+)
+def bulk_approve(
+    questionnaire_id: int, confirmed: BulkApprovalRequest, me: Editor, session: Db
+) -> BulkApprovalResult:
+    get_questionnaire(session, questionnaire_id)
+    outcome = approve_listed(session, me, questionnaire_id,
+                             [(a.id, a.version) for a in confirmed.answers])
+    return BulkApprovalResult(
+        approved=len(outcome.approved),
+        answers=[ApprovedAnswer(**a) for a in outcome.approved],
+        skipped=[SkippedAnswer(**s) for s in outcome.skipped])
 
 
 @router.get("/jobs/{job_id}", summary="A background job's status and progress")

@@ -8,8 +8,10 @@ from fastapi import APIRouter, Form, Request, Response
 from fastapi.responses import RedirectResponse
 
 from ..deps import Db, Editor, safe_next
+from ..models import AnswerRecord
 from ..questionnaires import InvalidInput
 from ..review import add_comment, approve_answer, assign_answer, edit_answer, save_to_library
+from .pages_questionnaires import Refused, filters_of, get_questionnaire, render_review
 
 router = APIRouter(include_in_schema=False)
 
@@ -20,6 +22,7 @@ def _back(next: str, answer_id: int) -> Response:
 
 @router.post("/answers/{answer_id}/edit")
 def edit(
+    request: Request,
     answer_id: int,
     me: Editor,
     session: Db,
@@ -28,7 +31,19 @@ def edit(
     comment: Annotated[str, Form()] = "",
     next: Annotated[str, Form()] = "/",
 ) -> Response:
-    edit_answer(session, me, answer_id, value, comment, version)
+    try:
+        edit_answer(session, me, answer_id, value, comment, version)
+    except InvalidInput as exc:
+        # nothing was saved: the review page again, the refusal on the card with the text the
+        # person typed, so a fix is one change away
+        session.rollback()
+        answer = session.get(AnswerRecord, answer_id)
+        assert answer is not None
+        target = safe_next(next, f"/questionnaires/{answer.questionnaire_id}/review")
+        return render_review(
+            request, session, me, get_questionnaire(session, answer.questionnaire_id),
+            filters_of(target, me), target, Refused(answer_id, value, comment, str(exc)),
+            status_code=422)
     return _back(next, answer_id)
 
 

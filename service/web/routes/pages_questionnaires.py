@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Annotated
+from urllib.parse import parse_qs, urlsplit
 
 from fastapi import APIRouter, File, Form, Request, Response, UploadFile
 from fastapi.responses import RedirectResponse
@@ -11,8 +13,10 @@ from sqlmodel import Session
 from service.answering.engine import FRAMEWORKS
 from service.ingest import IngestError
 
+from ..auth import Principal
 from ..corrections import column_choice, correct_columns
-from ..deps import Db, Editor, Viewer, render, safe_next
+from ..deps import Db, Editor, Viewer, render
+from ..exports import export_check, export_check_of
 from ..mapping import CORRECTABLE_FORMATS
 from ..models import ANSWER_STATUSES, QuestionnaireRecord
 from ..questionnaires import (
@@ -25,10 +29,11 @@ from ..questionnaires import (
     deal_from_form,
     list_questionnaires,
     progress,
+    review_pairs,
     review_rows,
     sections,
 )
-from ..review import NotFound, approve_high_confidence
+from ..review import NotFound, approve_listed, high_confidence_answers, parse_listed
 
 router = APIRouter(include_in_schema=False)
 
@@ -82,7 +87,8 @@ def questionnaire_page(
     record = get_questionnaire(session, questionnaire_id)
     return render(request, "questionnaire.html", me, record=record,
                   state=progress(session, questionnaire_id), statuses=ANSWER_STATUSES,
-                  correctable=record.format in CORRECTABLE_FORMATS)
+                  correctable=record.format in CORRECTABLE_FORMATS,
+                  check=export_check(session, record))
 
 
 @router.post("/questionnaires/{questionnaire_id}/mapping")
@@ -118,21 +124,75 @@ def review_page(
     record = get_questionnaire(session, questionnaire_id)
     filters = ReviewFilters(status, band, gap, section,
                             assignee_filter(assigned, me)).validate()
+    here = str(request.url.path) + (f"?{request.url.query}" if request.url.query else "")
+    return render_review(request, session, me, record, filters, here)
+
+
+@dataclass(frozen=True)
+class Refused:
+    """An edit the server refused: shown on its answer's card with what the person typed."""
+
+    answer_id: int
+    value: str
+    comment: str
+    message: str
+
+
+def render_review(
+    request: Request, session: Session, me: Principal, record: QuestionnaireRecord,
+    filters: ReviewFilters, here: str, refused: Refused | None = None, status_code: int = 200,
+) -> Response:
+    assert record.id is not None
+    pairs = review_pairs(session, record.id)  # once, for the rows and the export check
     return render(
-        request, "review.html", me, record=record, filters=filters,
+        request, "review.html", me, status_code=status_code, record=record, filters=filters,
         assignable=assignable_users(session),
-        rows=review_rows(session, request.app.state.knowledge.kb, questionnaire_id, filters),
-        state=progress(session, questionnaire_id), sections=sections(session, questionnaire_id),
-        statuses=ANSWER_STATUSES, bands=CONFIDENCE_BANDS, here=str(request.url.path) + (
-            f"?{request.url.query}" if request.url.query else ""),
+        rows=review_rows(session, request.app.state.knowledge.kb, record.id, filters, pairs),
+        state=progress(session, record.id), sections=sections(session, record.id),
+        statuses=ANSWER_STATUSES, bands=CONFIDENCE_BANDS, here=here, refused=refused,
+        check=export_check_of(record, pairs),
     )
+
+
+def filters_of(target: str, me: Principal) -> ReviewFilters:
+    """The review filters in a page address (the `next` of a form); none if they are bad."""
+    query = {k: v[-1] for k, v in parse_qs(urlsplit(target).query).items()}
+    try:
+        return ReviewFilters(query.get("status", ""), query.get("band", ""),
+                             query.get("gap", ""), query.get("section", ""),
+                             assignee_filter(query.get("assigned", ""), me)).validate()
+    except InvalidInput:
+        return ReviewFilters()
+
+
+@router.get("/questionnaires/{questionnaire_id}/approve-high-confidence")
+def bulk_approve_page(
+    request: Request,
+    questionnaire_id: int,
+    me: Editor,
+    session: Db,
+    approved: int | None = None,
+    skipped: str = "",
+) -> Response:
+    """What "approve all high-confidence answers" would approve, to confirm (and, after a
+    confirmation, what was approved and what was left because it had changed)."""
+    record = get_questionnaire(session, questionnaire_id)
+    left = [int(i) for i in skipped.split(",") if i.isdigit()]
+    return render(request, "bulk_approve.html", me, record=record,
+                  candidates=high_confidence_answers(session, questionnaire_id),
+                  approved=approved, skipped=left, state=progress(session, questionnaire_id))
 
 
 @router.post("/questionnaires/{questionnaire_id}/approve-high-confidence")
 def bulk_approve(
-    questionnaire_id: int, me: Editor, session: Db, next: Annotated[str, Form()] = ""
+    questionnaire_id: int,
+    me: Editor,
+    session: Db,
+    answer: Annotated[list[str] | None, Form()] = None,  # "id:version", as listed and confirmed
 ) -> Response:
     get_questionnaire(session, questionnaire_id)
-    approve_high_confidence(session, me, questionnaire_id)
-    target = safe_next(next, f"/questionnaires/{questionnaire_id}/review")
-    return RedirectResponse(target, status_code=303)
+    outcome = approve_listed(session, me, questionnaire_id, parse_listed(answer or []))
+    skipped = ",".join(str(s["id"]) for s in outcome.skipped)
+    return RedirectResponse(
+        f"/questionnaires/{questionnaire_id}/approve-high-confidence?approved="
+        f"{len(outcome.approved)}" + (f"&skipped={skipped}" if skipped else ""), status_code=303)
