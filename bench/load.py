@@ -218,11 +218,14 @@ def upload_and_wait(base: str, email: str, path: Path, results: Results,
         return created["id"]
 
 
-def shared_answers(base: str, email: str, questionnaire_id: int) -> list[int]:
+def shared_answers(base: str, email: str, questionnaire_id: int) -> dict[int, list[str]]:
+    """The answers reviewers share, each with its question's options (a value must be one)."""
     client, _ = api_client(base, email)
     with closing(client):
         rows = client.get(f"/api/v1/questionnaires/{questionnaire_id}/answers").json()
-    return [row["answer"]["id"] for row in rows if row["answer"]][:SHARED_ANSWERS]
+    answered = [(row["answer"]["id"], row["question"]["options"]) for row in rows
+                if row["answer"]]
+    return dict(answered[:SHARED_ANSWERS])
 
 
 def sign_in_form(client: httpx.Client, email: str, results: Results) -> str:
@@ -234,7 +237,7 @@ def sign_in_form(client: httpx.Client, email: str, results: Results) -> str:
     return client.get("/api/v1/me").json()["csrf_token"]
 
 
-def reviewer(base: str, email: str, questionnaire_id: int, answer_ids: list[int],
+def reviewer(base: str, email: str, questionnaire_id: int, answer_ids: dict[int, list[str]],
              stop: float, think: float, results: Results) -> None:
     pick = random.Random(email)
     rounds = 0
@@ -256,10 +259,12 @@ def reviewer(base: str, email: str, questionnaire_id: int, answer_ids: list[int]
                                  f"/api/v1/questionnaires/{questionnaire_id}/answers").json()
             versions = {row["answer"]["id"]: row["answer"]["version"] for row in rows
                         if row["answer"]}
-            answer_id = pick.choice(answer_ids)
+            answer_id = pick.choice(list(answer_ids))
             read()
-            edit(client, csrf, answer_id, versions[answer_id], f"{email} round {rounds}",
-                 results)
+            options = answer_ids[answer_id]  # a dropdown's value is one of its options
+            said = f"{email} round {rounds}"
+            edit(client, csrf, answer_id, versions[answer_id],
+                 options[rounds % len(options)] if options else said, said, results)
             rounds += 1
             if rounds % 10 == 0:
                 results.timed("sign out", client, "POST", "/logout", expect=(303,),
@@ -272,12 +277,12 @@ def reviewer(base: str, email: str, questionnaire_id: int, answer_ids: list[int]
 
 
 def edit(client: httpx.Client, csrf: str, answer_id: int, version: int, value: str,
-         results: Results) -> None:
+         comment: str, results: Results) -> None:
     for _attempt in range(2):
         response = results.timed(
             "edit answer", client, "PATCH", f"/api/v1/answers/{answer_id}", expect=(200, 409),
             headers={"X-CSRF-Token": csrf},
-            json={"value": value, "comment": "load test", "version": version})
+            json={"value": value, "comment": comment, "version": version})
         if response.status_code == 200:
             with results.lock:
                 results.saved[answer_id].append((response.json()["version"], value))
