@@ -136,6 +136,15 @@ def test_boilerplate_shared_by_a_questionnaire_is_cut_from_its_queries():
     assert not shared_boilerplate([questions[0].text, questions[5].text])
 
 
+def test_the_thing_assessed_named_in_most_questions_is_boilerplate_too():
+    texts = ["The app encrypts data it stores.", "The app pins server certificates.",
+             "The app disables debugging in release builds.", "The app asks for few permissions.",
+             "Backups are tested yearly."]
+    asked = queries([_question(f"M-{i}", t) for i, t in enumerate(texts)])
+    assert asked[1].text == "The pins server certificates."
+    assert asked[4].text == texts[4]
+
+
 def test_a_question_that_is_only_boilerplate_keeps_its_words():
     tail = "Is there a documented and approved policy and procedure?"
     questions = [_question(f"B-{i}", tail) for i in range(5)]

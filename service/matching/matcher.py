@@ -3,6 +3,7 @@ whether the best control backs what the question asks."""
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from functools import cached_property
@@ -24,7 +25,7 @@ from .understanding import Understanding, merge_topics, understand
 TOP_K = 5
 QUERY_CHUNK = 64
 LEXICAL_WEIGHT = 0.12  # share of the fused score that comes from exact terms (BM25)
-SECTION_WEIGHT = 0.2  # how much the section heading steers a question's embedding
+SECTION_WEIGHT = 0.2  # how much a section heading steers its questions' embeddings
 # How much the question a follow-up follows steers it: a lot when it cannot be understood
 # alone ("What is your strategy?"), a little otherwise.
 PARENT_WEIGHT = {True: 1.0, False: 0.25}
@@ -135,7 +136,8 @@ class Matcher:
         self, questions: Sequence[Question], asked: list[Query],
         progress: Callable[[int, int], None] | None,
     ) -> np.ndarray:
-        sections = sorted({q.section for q in questions if q.section})
+        sizes = Counter(q.section for q in questions if q.section)
+        sections = sorted(sizes)
         section_vectors = dict(zip(sections, self.embedder.encode(sections), strict=True))
         # encode shortest first, in chunks for the progress bar: little padding per batch
         order = sorted(range(len(asked)), key=lambda i: (len(asked[i].text), i))
@@ -148,7 +150,9 @@ class Matcher:
         matrix = encoded.copy()
         for i, question in enumerate(questions):
             if question.section in section_vectors:
-                matrix[i] += SECTION_WEIGHT * section_vectors[question.section]
+                # a heading over most of the questionnaire says nothing about one question
+                share = sizes[question.section] / len(questions)
+                matrix[i] += SECTION_WEIGHT * (1 - share) * section_vectors[question.section]
             parent = asked[i].parent
             if parent is not None:
                 matrix[i] += PARENT_WEIGHT[asked[i].dependent] * encoded[parent]

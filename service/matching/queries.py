@@ -23,10 +23,12 @@ from service.ingest import Question
 
 from .language import FRAME_WORDS, GENERIC_WORDS, stem, words
 
-# A run of this many generic words is boilerplate when enough questions share it.
+# A run of this many generic words is boilerplate when enough questions share it; a single
+# generic word ("the app", "the product") when most do.
 _MIN_RUN = 2
 _MIN_SHARE = 0.04
 _MIN_QUESTIONS = 3
+_SINGLE_WORD_SHARE = 0.3
 _FOLLOW_UP_CUE = re.compile(
     r"^\s*(\(?[a-z0-9ivx]{1,3}[.)]\s*)?(if (so|yes|not|no|applicable|you answered|the answer|"
     r"available|any)|please (describe|explain|provide|specify|list|elaborate|state|detail|"
@@ -109,12 +111,18 @@ def _extends(ref: str, parent: str) -> bool:
 
 
 def shared_boilerplate(texts: Sequence[str]) -> frozenset[tuple[str, ...]]:
-    """Runs of generic words (as stems) that enough questions of this questionnaire share."""
-    counts: Counter[tuple[str, ...]] = Counter()
+    """Runs of generic words (as stems) that enough questions of this questionnaire share, and
+    single generic words most of them share (what is assessed: "the app", "your product")."""
+    runs: Counter[tuple[str, ...]] = Counter()
+    singles: Counter[tuple[str, ...]] = Counter()
     for text in texts:
-        counts.update(set(_generic_runs(text)))
+        runs.update(set(_generic_runs(text)))
+        singles.update({(stem(w),) for w in words(text)
+                        if w not in FRAME_WORDS and stem(w) in GENERIC_WORDS})
     needed = max(_MIN_QUESTIONS, int(_MIN_SHARE * len(texts) + 0.999))
-    return frozenset(run for run, n in counts.items() if n >= needed)
+    most = max(_MIN_QUESTIONS, int(_SINGLE_WORD_SHARE * len(texts) + 0.999))
+    return frozenset([run for run, n in runs.items() if n >= needed]
+                     + [single for single, n in singles.items() if n >= most])
 
 
 def _generic_runs(text: str) -> list[tuple[str, ...]]:
