@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import shutil
 import tempfile
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
@@ -99,17 +99,6 @@ def export_check(session: Session, record: QuestionnaireRecord) -> ExportCheck |
     ).all()
     return _check(record, [(question, answer_id, dict(zip(ANSWER_FIELDS, fields, strict=True)))
                            for question, answer_id, *fields in rows])
-
-
-def export_check_of(
-    record: QuestionnaireRecord, pairs: Sequence[tuple[QuestionRecord, AnswerRecord | None]]
-) -> ExportCheck | None:
-    """`export_check` from every question row and its answer, as a page loaded them."""
-    if not pairs or any(answer is None for _, answer in pairs):
-        return None
-    return _check(record, [(question.question, answer.id,
-                            {name: getattr(answer, name) for name in ANSWER_FIELDS})
-                           for question, answer in pairs if answer is not None])
 
 
 def _check(

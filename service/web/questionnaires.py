@@ -10,6 +10,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy.orm import defer
 from sqlmodel import Session, col, func, select
 
 from service.answering import control_matches
@@ -323,28 +324,21 @@ def answer_dict(answer: AnswerRecord) -> dict[str, Any]:
             "version": answer.version}
 
 
-def review_pairs(
-    session: Session, questionnaire_id: int
-) -> list[tuple[QuestionRecord, AnswerRecord | None]]:
-    """Every question with its answer (None until answering has finished), in order."""
-    return list(session.exec(
-        select(QuestionRecord, AnswerRecord)
+def review_rows(
+    session: Session, kb: KnowledgeBase, questionnaire_id: int, filters: ReviewFilters
+) -> list[ReviewRow]:
+    # what a review row shows: not the whole question nor the whole match (the matched
+    # controls are read out of it in SQL), so hundreds of rows stay quick to load
+    found = session.exec(
+        select(QuestionRecord, AnswerRecord, col(AnswerRecord.match)["controls"])
         .join(AnswerRecord, col(AnswerRecord.question_id) == QuestionRecord.id, isouter=True)
         .where(QuestionRecord.questionnaire_id == questionnaire_id)
         .order_by(col(QuestionRecord.position))
-    ).all())
-
-
-def review_rows(
-    session: Session, kb: KnowledgeBase, questionnaire_id: int, filters: ReviewFilters,
-    pairs: list[tuple[QuestionRecord, AnswerRecord | None]] | None = None,
-) -> list[ReviewRow]:
-    """The rows passing `filters`, from `pairs` when the caller loaded them already."""
-    if pairs is None:
-        pairs = review_pairs(session, questionnaire_id)
+        .options(defer(col(QuestionRecord.question)), defer(col(AnswerRecord.match)))
+    ).all()
     rows = [ReviewRow(question, answer, matches=control_matches(
-                from_json(MATCHED, answer.match["controls"]), kb) if answer else [])
-            for question, answer in pairs if _passes(filters, question, answer)]
+                from_json(MATCHED, controls), kb) if answer else [])
+            for question, answer, controls in found if _passes(filters, question, answer)]
     by_answer = {row.answer.id: row for row in rows if row.answer}
     if by_answer:
         comments = session.exec(

@@ -16,7 +16,7 @@ from service.ingest import IngestError
 from ..auth import Principal
 from ..corrections import column_choice, correct_columns
 from ..deps import Db, Editor, Viewer, render
-from ..exports import export_check, export_check_of
+from ..exports import export_check
 from ..mapping import CORRECTABLE_FORMATS
 from ..models import ANSWER_STATUSES, QuestionnaireRecord
 from ..questionnaires import (
@@ -29,7 +29,6 @@ from ..questionnaires import (
     deal_from_form,
     list_questionnaires,
     progress,
-    review_pairs,
     review_rows,
     sections,
 )
@@ -143,14 +142,13 @@ def render_review(
     filters: ReviewFilters, here: str, refused: Refused | None = None, status_code: int = 200,
 ) -> Response:
     assert record.id is not None
-    pairs = review_pairs(session, record.id)  # once, for the rows and the export check
     return render(
         request, "review.html", me, status_code=status_code, record=record, filters=filters,
         assignable=assignable_users(session),
-        rows=review_rows(session, request.app.state.knowledge.kb, record.id, filters, pairs),
+        rows=review_rows(session, request.app.state.knowledge.kb, record.id, filters),
         state=progress(session, record.id), sections=sections(session, record.id),
         statuses=ANSWER_STATUSES, bands=CONFIDENCE_BANDS, here=here, refused=refused,
-        check=export_check_of(record, pairs),
+        check=export_check(session, record),
     )
 
 
