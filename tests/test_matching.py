@@ -60,6 +60,7 @@ def test_word_forms_meet_at_one_stem(forms):
     ("Additional comments", True),
     ("Please add any other information you think is relevant.", True),
     ("Do you have any further remarks?", True),
+    ("Use this space to tell assessors about your environment.", True),
     ("Do you encrypt backups?", False),
     ("Please provide additional detail about your encryption at rest.", False),
 ])

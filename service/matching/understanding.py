@@ -131,7 +131,7 @@ _COMMENTARY = re.compile(
     r"notes?)|(additional|further|other|general) (comments?|remarks|notes|information|"
     r"details|context)\b(?! (on|about|regarding) )|would you like to (add|share|tell)|"
     r"(want|wish|like) to (add|share|tell|mention)|not covered (above|elsewhere|by)|"
-    r"(is|are) there any other)",
+    r"(is|are) there any other|use this (area|space|box|field|section|column) to)",
     re.IGNORECASE,
 )
 
