@@ -91,7 +91,7 @@ def stored_questionnaire(session: Session, record: QuestionnaireRecord) -> Quest
     """The questionnaire as stored at upload (or at its last column correction)."""
     rows = _question_rows(session, record)
     if not all(is_complete(row.question) for row in rows):
-        raise _stored_before(record)
+        raise stored_before(record)
     return Questionnaire(record.format, [Question.from_dict(row.question) for row in rows],
                          notices=list(record.notices), filename=record.filename)
 
@@ -120,7 +120,7 @@ def stored_answered(session: Session, record: QuestionnaireRecord) -> AnsweredQu
     try:
         items = [answered(question, answer) for question, answer in pairs]
     except StoredBefore:
-        raise _stored_before(record) from None
+        raise stored_before(record) from None
     questionnaire = Questionnaire(record.format, [item.question for item in items],
                                   notices=list(record.notices), filename=record.filename)
     return AnsweredQuestionnaire(questionnaire, items)
@@ -132,7 +132,8 @@ def _question_rows(session: Session, record: QuestionnaireRecord) -> list[Questi
         .order_by(col(QuestionRecord.position))).all())
 
 
-def _stored_before(record: QuestionnaireRecord) -> ExportError:
+def stored_before(record: QuestionnaireRecord) -> ExportError:
+    """The one-line error for a questionnaire whose stored questions could not be completed."""
     return ExportError(f"{record.filename} was stored by an older Candor and no longer reads "
                        "as it did at upload: upload it again")
 

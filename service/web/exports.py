@@ -22,12 +22,12 @@ from starlette.background import BackgroundTask
 from starlette.responses import FileResponse
 
 from service.answering import Answer, AnsweredQuestionnaire, answer_from_dict
-from service.export import ExportError, export_filled, filled_path, plan_format
+from service.export import export_filled, filled_path, plan_format
 from service.export.plan import NEEDS_REVIEW_NO_ANSWER
 from service.ingest import Question
 
 from . import audit
-from .answers import ANSWER_FIELDS, NotReady, is_complete, stored_answers
+from .answers import ANSWER_FIELDS, NotReady, is_complete, stored_answers, stored_before
 from .auth import Principal
 from .knowledge import Knowledge
 from .models import AnswerRecord, QuestionnaireRecord, QuestionRecord
@@ -107,8 +107,7 @@ def _check(
     if not rows:
         return None
     if not all(is_complete(question) for question, _, _ in rows):
-        raise ExportError(f"{record.filename} was stored by an older Candor and no longer "
-                          "reads as it did at upload: upload it again")
+        raise stored_before(record)
     typed = [(Question.from_dict(question), answer_from_dict(answer))
              for question, _, answer in rows]
     writes, not_written = plan_format(record.format, typed)
