@@ -334,7 +334,8 @@ def test_writes_need_the_csrf_token(site: Site) -> None:
 
 def test_security_headers_and_no_inline_script(site: Site) -> None:
     for path in ("/", "/knowledge", f"/questionnaires/{site.questionnaire_id}/review", "/roadmap",
-                 "/login"):
+                 "/login", f"/questionnaires/{site.questionnaire_id}",
+                 f"/questionnaires/{site.questionnaire_id}/approve-high-confidence"):
         response = site.clients["admin"].get(path)
         csp = response.headers["content-security-policy"]
         assert "script-src 'self'" in csp and "unsafe-inline" not in csp
@@ -786,6 +787,13 @@ def test_bulk_approval_lists_what_it_will_approve_and_approves_only_that(site: S
     blind = editor.post(f"/questionnaires/{questionnaire_id}/approve-high-confidence",
                         data={"csrf_token": csrf})
     assert blind.status_code == 422 and "no answers named" in blind.text
+    listed = [f"{a['id']}:{a['version']}" for a in preview["answers"]]
+    forged = editor.post(f"/questionnaires/{questionnaire_id}/approve-high-confidence",
+                         data={"answer": listed})  # the listed answers, without the form token
+    assert forged.status_code == 403 and "CSRF" in forged.text
+    garbled = editor.post(f"/questionnaires/{questionnaire_id}/approve-high-confidence",
+                          data={"csrf_token": csrf, "answer": ["all"]})
+    assert garbled.status_code == 422
     assert not _rows(site, questionnaire_id, status="approved") and _bulk_events(site) == events
 
     # one listed answer changes after the list was shown: it is left for a person
