@@ -137,6 +137,14 @@ def test_boilerplate_shared_by_a_questionnaire_is_cut_from_its_queries():
     assert not shared_boilerplate([questions[0].text, questions[5].text])
 
 
+def test_a_policy_question_is_searched_by_its_topic():
+    text = ("Do you have documented policies and procedures for wireless network access that are "
+            "aligned with industry standards?")
+    asked = queries([_question("P-1", text)])[0]
+    assert "policies" not in asked.text and "wireless network access" in asked.text
+    assert understand(text).policy
+
+
 def test_the_thing_assessed_named_in_most_questions_is_boilerplate_too():
     texts = ["The app encrypts data it stores.", "The app pins server certificates.",
              "The app disables debugging in release builds.", "The app asks for few permissions.",

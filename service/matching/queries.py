@@ -55,7 +55,7 @@ def queries(questions: Sequence[Question]) -> list[Query]:
     shared = shared_boilerplate(texts)
     result = []
     for i, question in enumerate(questions):
-        text, cut = _without(question.text, shared)
+        text, cut = _without(question.text, shared | policy_frames(question.text))
         parent = follow_up_parent(questions, i)
         dependent = parent is not None and is_dependent(question.text)
         result.append(Query(text, parent, dependent, cut))
@@ -123,6 +123,18 @@ def shared_boilerplate(texts: Sequence[str]) -> frozenset[tuple[str, ...]]:
     most = max(_MIN_QUESTIONS, int(_SINGLE_WORD_SHARE * len(texts) + 0.999))
     return frozenset([run for run, n in runs.items() if n >= needed]
                      + [single for single, n in singles.items() if n >= most])
+
+
+_POLICY_STEMS = frozenset(stem(w) for w in (
+    "policy", "policies", "procedure", "procedures", "standard", "standards", "framework",
+    "frameworks", "guideline", "guidelines"))
+
+
+def policy_frames(text: str) -> frozenset[tuple[str, ...]]:
+    """The policy frame of one question ("documented policies and procedures in place …
+    aligned with industry standards"): a policy question about a topic is matched on its
+    topic, and the policy control is cited beside it (see `Matcher`)."""
+    return frozenset(run for run in _generic_runs(text) if _POLICY_STEMS & set(run))
 
 
 def _generic_runs(text: str) -> list[tuple[str, ...]]:
