@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-FEATURES = ("score", "depth", "coverage")
+FEATURES = ("score", "depth", "coverage", "familiarity")
 
 
 @dataclass(frozen=True)
@@ -26,9 +26,10 @@ class MatchSignals:
     score: float  # fused relevance of the top control
     depth: float  # cosine of the control's second-closest text (title, statement, phrasing)
     coverage: float  # share of the question's topic words it names (support.coverage)
+    familiarity: float = 1.0  # share of them the knowledge base names at all
 
     def vector(self) -> tuple[float, ...]:
-        return (self.score, self.depth, self.coverage)
+        return (self.score, self.depth, self.coverage, self.familiarity)
 
 
 @dataclass(frozen=True)
@@ -43,7 +44,7 @@ class Calibration:
 
 
 # Fitted on every labelled family by `candor eval --fit` (see README, "Matching quality").
-CALIBRATION = Calibration((13.6, 0.0, 0.0), -9.0)
+CALIBRATION = Calibration((13.6, 0.0, 0.0, 0.0), -9.0)
 
 
 def fit(samples: Sequence[tuple[MatchSignals, bool]], l2: float = 0.01) -> Calibration:

@@ -124,7 +124,9 @@ class Matcher:
                           self.weights)
         own = np.sort(dense[self._owners == control_ids.index(best)])
         depth = float(own[-2]) if len(own) > 1 else 0.0
-        signals = MatchSignals(top[0].score, round(depth, 4), backing.coverage)
+        assert understanding.topic is not None
+        signals = MatchSignals(top[0].score, round(depth, 4), backing.coverage,
+                               self.weights.familiarity(understanding.topic))
         policy = None
         if understanding.policy and best not in self.policy_controls:
             column = {cid: j for j, cid in enumerate(control_ids)}

@@ -25,7 +25,7 @@ from service.controls import Control
 
 from .language import stems
 from .lexicon import concepts
-from .understanding import Understanding, identifiers, unbacked_qualifiers
+from .understanding import Topic, Understanding, identifiers, unbacked_qualifiers
 
 
 @dataclass(frozen=True)
@@ -72,6 +72,13 @@ class TermWeights:
     def __call__(self, term: str) -> float:
         count = self.counts.get(term, 0)
         return self.unknown if count == 0 else self._idf(count)
+
+    def familiarity(self, topic: Topic) -> float:
+        """The share of a question's own topic words (not its examples) the knowledge base
+        names anywhere: a question mostly about things no control names ("chain of custody
+        of manufactured components") has only neighbours to match, however close."""
+        main = [t for t in topic.terms if t not in topic.examples]
+        return round(sum(1 for t in main if t in self.counts) / len(main), 4) if main else 0.0
 
 
 @dataclass(frozen=True)
