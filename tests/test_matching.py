@@ -286,11 +286,11 @@ def test_the_fitted_confidence_rises_with_score_and_coverage():
 
 @given(st.floats(-1, 1), st.floats(0, 1), st.floats(0, 1))
 def test_confidence_is_a_probability(score, depth, coverage):
-    model = Calibration((40.0, -3.0, 25.0), -30.0)
+    model = Calibration((40.0, -3.0, 25.0, 2.0), -30.0)
     assert 0.0 <= model.confidence(MatchSignals(score, depth, coverage)) <= 1.0
 
 
 def test_recalibrating_a_match_changes_only_its_confidence(matcher):
     match = matcher.match([_question("X-1", "Do you encrypt laptops?")])[0]
-    again = match.recalibrated(Calibration((0.0, 0.0, 0.0), 0.0))
+    again = match.recalibrated(Calibration((0.0, 0.0, 0.0, 0.0), 0.0))
     assert again.confidence == 0.5 and replace(again, confidence=match.confidence) == match
