@@ -25,7 +25,7 @@ from service.export.plan import plan_writes
 from service.ingest import Location, Question, Questionnaire, parse
 from service.settings import KNOWLEDGE_DIR
 
-from .test_export_roundtrip import answered_with, docx_slots
+from .roundtrip import answered_with, docx_slots
 from .test_ingest_docx import controls_document, forms_document, numbered_document
 
 _MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"

@@ -160,7 +160,10 @@ def _body_paragraphs(container: etree._Element) -> Iterator[etree._Element]:
 
 
 def _owner(element: etree._Element) -> etree._Element | None:
-    """The cell, or else the body paragraph, an element belongs to (None when unseen)."""
+    """The cell, or else the body paragraph, an element belongs to (None when unseen); a
+    content control around a whole cell belongs to that cell."""
+    if element.tag == _SDT and (wrapped := element.find(f"{_SDT_CONTENT}/{_TC}")) is not None:
+        return wrapped
     paragraph = None
     for ancestor in element.iterancestors():
         if ancestor.tag in _UNSEEN:

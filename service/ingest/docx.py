@@ -85,6 +85,12 @@ _COMMENT_LABEL = re.compile(r"^((additional|other|your) )?(comments?|notes?|rema
 # A printed reference leading a title or prompt: "AC-2 (1)", "Q12:", "1.2.", "A.1)".
 _LEADING_REF = re.compile(r"^\s*(?P<ref>(?:\d+(?:\.\d+)*|[A-Za-z]{1,8}(?:[-.][A-Za-z]{1,4})?"
                           r"[-. ]?\d+(?:\.\d+)*[a-z]?)(?:\s?\(\d{1,3}\))*)[.):]?(?=\s|$)\s*")
+# A box of guidance for the respondent, not a place to answer.
+_GUIDANCE = re.compile(r"^\s*(instructions?|guidance|notes?|example|e\.g\.|tips?|hint)\s*[:.\-–]",
+                       re.IGNORECASE)
+# A line asking to pick from what follows: "Check one.", "Select all that apply:".
+_CHOOSE = re.compile(r"^(please )?(check|tick|select|choose|mark)\b.{0,40}\b(one|all|apply|"
+                     r"following|below)\b[^.?:]{0,20}[.:]?$", re.IGNORECASE)
 _HINT_STOPWORDS = {"of", "the", "and", "a", "an", "to", "for", "in", "on", "by", "with", "here",
                    "enter", "type", "your", "name", "date", "click", "tap", "text", "insert"}
 
@@ -104,6 +110,8 @@ class _Box:
 class _Sdt:
     options: tuple[str, ...]
     value: str | None  # None while the control shows its placeholder
+    shown: str = ""  # what the control displays: its value or its placeholder text
+    bound: bool = False  # mapped to a document property (w:dataBinding): Word refills it
 
 
 class _Blank:
@@ -220,10 +228,11 @@ def _content_control(sdt: etree._Element) -> _Box | _Sdt | None:
             # Word lists its own hint ("Choose an item.") as the first item
             options = tuple(dict.fromkeys(i for i in items if i and not is_placeholder(i, "")))
     text = _plain_text(_find(sdt, _SDT_CONTENT))
+    bound = properties.find(_w("dataBinding")) is not None
     showing_placeholder = properties.find(_w("showingPlcHdr")) is not None
     if showing_placeholder or is_placeholder(text, ""):
-        return _Sdt(options, None)
-    return _Sdt(options, text)
+        return _Sdt(options, None, text, bound)
+    return _Sdt(options, text, text, bound)
 
 
 def _plain_text(content: etree._Element) -> str:
@@ -275,9 +284,12 @@ class _ContentBuilder:
             self._box_paragraph(pieces)
             return
         line = ""
-        for piece in pieces:
+        for k, piece in enumerate(pieces):
             if isinstance(piece, str):
                 line += piece
+            elif isinstance(piece, _Sdt) and _inside_sentence(piece, pieces[k + 1:]):
+                line += piece.shown
+                self.counts["content_control"] += 1  # still numbered: writers count every control
             elif isinstance(piece, _Sdt):
                 self._add("content_control", line, piece.options, piece.value, 1)
                 line = ""
@@ -329,6 +341,17 @@ class _ContentBuilder:
 
     def build(self, holds_table: bool = False) -> _Content:
         return _Content("\n".join(self.texts), tuple(self.groups), holds_table)
+
+
+def _inside_sentence(control: _Sdt, rest: list[_Token]) -> bool:
+    """A content control that is a word of the sentence rather than its answer: one mapped to a
+    document property ("Does [CSP Name] have …?": Word shows the property there and refills it
+    from the document's data, so text written into it is lost), or one the sentence runs on
+    after in lower case ("documented by [Name of organization] and reviewed by …")."""
+    if control.bound:
+        return True
+    after = next((t for t in rest if not isinstance(t, str) or t.strip()), "")
+    return isinstance(after, str) and after.lstrip(" ,;")[:1].islower()
 
 
 def _split_prompt(segment: str) -> tuple[str, str]:
@@ -539,6 +562,10 @@ class _Document:
 
     def _cell_content(self, cell: etree._Element, nested: list[_Table]) -> _Content:
         builder = _ContentBuilder()
+        box = cell_checkbox(cell)
+        if box is not None:  # the cell's text is only the box's glyph
+            builder.paragraph([box])
+            return builder.build()
         before = len(nested)
         self._fill(builder, cell, nested)
         return builder.build(holds_table=len(nested) > before)
@@ -573,6 +600,16 @@ def _block_control(sdt: etree._Element) -> _Sdt | None:
     if typed or properties.find(_w("showingPlcHdr")) is not None:
         return control
     return control if content.find(_TBL) is None and len(content.findall(_P)) == 1 else None
+
+
+def cell_checkbox(cell: etree._Element) -> _Box | None:
+    """The checkbox of a cell that is itself a checkbox content control (a w:sdt around the
+    w:tc), or None."""
+    parent = cell.getparent()
+    if parent is None or parent.tag != _SDT_CONTENT:
+        return None
+    control = _content_control(parent.getparent())
+    return control if isinstance(control, _Box) else None
 
 
 def _children(element: etree._Element, tag: str) -> Iterator[etree._Element]:
@@ -692,11 +729,14 @@ class _TableReader:
     answer rows, label | value rows, header rows over a single answer row, checkbox lists and
     checkbox matrices, in-cell prompts, section rows."""
 
-    def __init__(self, table: _Table, section: str, caption: str) -> None:
+    def __init__(self, table: _Table, section: str, caption: str,
+                 lead: _Prompt | None = None) -> None:
         self.table = table
         self.section = section
         self.caption = caption
+        self.lead = lead  # the paragraph above the table that asks to choose ("Check one.")
         self.reading = _Reading()
+        self.paired: int | None = None  # the answer row of the last prompt paired with one
         self.headers: dict[int, _TableCell] = {}  # column -> header cell in force
         self.value_columns = _value_columns(table)
         self.title: _Prompt | None = None  # a one-cell row directly above the current row
@@ -822,6 +862,7 @@ class _TableReader:
         """A prompt row over an answer row: the answer goes in the first cell below."""
         answer = self.table.anchors(r)[0]
         self._slot_field(prompt.text, prompt.location, answer, "")
+        self.paired = r
 
     def _is_header_row(self, r: int, anchors: list[_TableCell]) -> bool:
         """Column names over rows with slots; a sentence over a value column is an answer
@@ -881,23 +922,56 @@ class _TableReader:
         return r + 1
 
     def _checkbox_list(self, r: int, title: _Prompt | None) -> int:
-        """Rows of one checkbox each, labelled in the box's cell or the next: one choice."""
+        """Rows of one checkbox each, labelled in the box's cell or the next: one choice. A
+        row holding only a box between two options is that option's follow-up ("Explain …")."""
+        rows = self.table.rows
         items = []
+        follow_ups: list[Skipped] = []
         end = r
-        while end < len(self.table.rows) and (item := self._checkbox_item(end)) is not None:
+        while end < len(rows):
+            item = self._checkbox_item(end)
+            if item is None and end + 1 < len(rows) and items and \
+                    (box := self._follow_up_box(end)) is not None and \
+                    self._checkbox_item(end + 1) is not None:
+                follow_ups.append(Skipped(box, "secondary_field", items[-1][0]))
+                end += 1
+                continue
+            if item is None:
+                break
             items.append(item)
             end += 1
+        options = tuple(label for label, _, _ in items)
+        ticked = "; ".join(label for label, _, checked in items if checked) or None
+        self.reading.skipped.extend(follow_ups)
+        fields = self.reading.fields
+        if title is None and self.paired == r - 1 and fields and not fields[-1].options:
+            # the options of the prompt answered just above: they are its answer, and what
+            # was written under the prompt its comment
+            question = fields[-1]
+            question.comment_location, question.existing_comment = \
+                question.answer_location, question.existing
+            question.answer_location, question.options, question.existing = \
+                items[0][1], options, ticked
+            return end
         if title is not None:
             # the title row asked the question: it is not a section of its own
             self.reading.skipped = [s for s in self.reading.skipped if s.location != title.location]
             prompt = title
-        else:
+        elif self.caption or self.lead is None:
             prompt = _Prompt(self.caption or self.section, self.table.anchors(r)[0].location)
-        options = tuple(label for label, _, _ in items)
-        ticked = "; ".join(label for label, _, checked in items if checked) or None
-        self.reading.fields.append(_Field(prompt.text, prompt.location, items[0][1], self.section,
-                                          options, ticked))
+        else:
+            prompt = self.lead
+        fields.append(_Field(prompt.text, prompt.location, items[0][1], self.section, options,
+                             ticked))
         return end
+
+    def _follow_up_box(self, r: int) -> Location | None:
+        """The slot of a row that holds nothing but one box to write in."""
+        groups = [(a, g) for a in self.table.anchors(r) for g in a.content.groups]
+        if len(groups) != 1 or any(a.text for a in self.table.anchors(r)):
+            return None
+        cell, group = groups[0]
+        return None if group.control == "checkbox" or group.prompt else cell.at(group)
 
     def _checkbox_item(self, r: int) -> tuple[str, Location, bool] | None:
         """(label, checkbox location, ticked) for a row holding exactly one checkbox."""
@@ -908,8 +982,9 @@ class _TableReader:
         cell, group = groups[0]
         if group.control != "checkbox" or group.prompt or len(group.options) > 1:
             return None
+        # a label cell's later paragraphs guide the respondent ("Select all that apply.")
         label = group.options[0] if group.options and group.options[0] else \
-            next((one_line(a.text) for a in anchors if a.text), "")
+            next((one_line(a.text.split("\n")[0]) for a in anchors if a.text), "")
         return label, cell.at(group), group.value is not None
 
     def _label_value_row(self, anchors: list[_TableCell]) -> None:
@@ -1130,7 +1205,8 @@ def _slot(table: int, row: int, column: int) -> Location:
     return Location(kind="table", table=table, row=row, column=column)
 
 
-def _read_table(table: _Table, section: str, caption: str) -> _Reading:
+def _read_table(table: _Table, section: str, caption: str, lead: _Prompt | None = None
+                ) -> _Reading:
     if all(c.content.empty for row in table.rows for c in row):
         return _Reading(skipped=[Skipped(_slot(table.index, 0, 0), "empty_table")])
     result = interpret(_grid(table, caption or section))
@@ -1145,7 +1221,7 @@ def _read_table(table: _Table, section: str, caption: str) -> _Reading:
         skipped = [s for s in result.skipped
                    if s.reason != "placeholder" or s.location not in states]
         return _Reading(skipped=skipped, questions=questions)
-    reading = _TableReader(table, caption or section, caption).read()
+    reading = _TableReader(table, caption or section, caption, lead).read()
     if not reading.fields:
         data_tables = [s for s in reading.skipped if s.reason == "data_table"]
         if data_tables:
@@ -1247,6 +1323,7 @@ class _BodyReader:
     block: list[_Titled] = field(default_factory=list)
     block_section: str = ""
     options_paragraph: int | None = None  # last paragraph that extended a checkbox field
+    boxed: int = 0  # questions asked in a paragraph and answered in a box of their own below
 
     def read(self) -> None:
         consumed: set[int] = set()
@@ -1259,10 +1336,29 @@ class _BodyReader:
                 self._flush_block()
                 if item.text:
                     self.section = item.text
-            elif item.kind == "body" and self._paragraph(item, i):
-                consumed.add(i + 1)
+            elif item.kind == "body":
+                consumed.update(self._paragraph(item, i))
         self._flush_block()
         self._emit_paragraph_fields()
+        if self.boxed >= 3 and 2 * self.boxed >= len(self.out.questions):
+            self._keep_questions()
+
+    def _keep_questions(self) -> None:
+        """A document that asks its questions in sentences, each over a box for its answer:
+        a blank paragraph is spacing, not a slot, and a field whose label only names a value
+        ("Street Address", "Phone Number": who prepared the document, its contacts) is one of
+        the document's particulars, reported rather than taken as a question."""
+        kept: list[Question] = []
+        for question in self.out.questions:
+            location = question.answer_location
+            if location.kind == "paragraph" and location.control is None:
+                self.out.skipped.append(Skipped(question.question_location, "instruction",
+                                                question.text))
+            elif not question.options and not _asks(question.text):
+                self.out.skipped.append(Skipped(location, "form_field", question.text))
+            else:
+                kept.append(question)
+        self.out.questions[:] = kept
 
     # -- tables
     def _table(self, table: _Table, i: int) -> None:
@@ -1275,7 +1371,7 @@ class _BodyReader:
             self.block.append(titled)
         else:
             self._flush_block()
-            self._take(_read_table(table, self.section, self._caption(i)))
+            self._take(_read_table(table, self.section, self._caption(i), self._lead(i)))
         for nested in _all_nested(table):
             self._take(_read_table(nested, self.section, ""))
 
@@ -1322,16 +1418,30 @@ class _BodyReader:
                     return _CAPTION_LABEL.sub("", item.text).strip() or item.text
         return ""
 
-    # -- paragraphs; True when the next paragraph was taken as this one's answer
-    def _paragraph(self, paragraph: _Paragraph, i: int) -> bool:
+    def _lead(self, i: int) -> _Prompt | None:
+        """The paragraph just above a table that asks to choose from it ("Check one."), after
+        the short title it completes ("Threshold Analysis"), if any."""
+        above = [item for item in self.items[max(0, i - 4):i] if
+                 not isinstance(item, _Paragraph) or item.text or item.content.groups]
+        if not above or not _is_plain(above[-1]) or not _CHOOSE.match(above[-1].text):
+            return None
+        asking = above[-1]
+        titled = len(above) >= 2 and _is_plain(above[-2]) and _is_section_title(above[-2].text)
+        text = f"{above[-2].text}: {asking.text}" if titled else asking.text
+        return _Prompt(text, asking.location)
+
+    # -- paragraphs; returns the items taken as this one's answer (and guidance before it)
+    def _paragraph(self, paragraph: _Paragraph, i: int) -> list[int]:
         if paragraph.content.groups:
             self._paragraph_controls(paragraph, i)
-            return False
+            return []
         text = paragraph.text
+        if text and _asks(text) and (boxed := self._answer_box(paragraph, i)):
+            return boxed
         following = self.items[i + 1] if i + 1 < len(self.items) else None
         if not text or not looks_like_question(text) or not isinstance(following, _Paragraph) \
                 or following.kind != "body" or following.content.groups:
-            return False
+            return []
         ref, question = _leading_ref(text)
         if not following.text or _is_hint(following.text, text):
             if following.text:
@@ -1339,14 +1449,52 @@ class _BodyReader:
                                                 following.text))
             self.fields.append(_Field(question, paragraph.location, following.location,
                                       self.section, ref=ref))
-            return True
+            return [i + 1]
         if (ref or paragraph.numbered) and text.endswith("?") and \
                 not looks_like_question(following.text):
             # a filled questionnaire: the answer is the paragraph below its question
             self.fields.append(_Field(question, paragraph.location, following.location,
                                       self.section, existing=following.content.text, ref=ref))
-            return True
-        return False
+            return [i + 1]
+        return []
+
+    def _answer_box(self, paragraph: _Paragraph, i: int) -> list[int]:
+        """A question paragraph over its answer box: a table of one cell below it (blank
+        lines and "Instructions:" boxes between), empty, a bare content control, a hint, or
+        the answer once written. Returns the items it took, or [] when no box follows."""
+        taken: list[int] = []
+        guidance: list[Skipped] = []
+        for j in range(i + 1, len(self.items)):
+            item = self.items[j]
+            if isinstance(item, _Paragraph):
+                if item.kind != "body" or item.text or item.content.groups:
+                    return []
+                continue
+            box = _box_cell(item)
+            if box is None:
+                return []
+            content = box.content
+            taken.append(j)
+            if content.text and not content.groups and _GUIDANCE.match(content.text):
+                guidance.append(Skipped(box.location, "instruction", one_line(content.text)))
+                continue
+            if content.groups:
+                group = content.groups[0]
+                slot, existing = box.at(group), group.value
+            elif content.text and _is_hint(content.text, paragraph.text):
+                slot, existing = box.location, None
+                guidance.append(Skipped(box.location, "placeholder", one_line(content.text)))
+            elif content.text and _asks(content.text):
+                return []  # a prompt of its own, not an answer
+            else:
+                slot, existing = box.location, content.text or None
+            ref, question = _leading_ref(paragraph.text)
+            self.fields.append(_Field(question, paragraph.location, slot, self.section,
+                                      existing=existing, ref=ref))
+            self.out.skipped.extend(guidance)
+            self.boxed += 1
+            return taken
+        return []
 
     def _paragraph_controls(self, paragraph: _Paragraph, i: int) -> None:
         for group in paragraph.content.groups:
@@ -1370,6 +1518,9 @@ class _BodyReader:
                     continue
                 prompt = label.text if label is not None else self.section
                 question_location = label.location if label is not None else location
+                # a question over a control of its own line: its answer box
+                self.boxed += label is not None and group.control == "content_control" and \
+                    _asks(label.text)
             ref, question = _leading_ref(prompt)
             self.fields.append(_Field(question, question_location, location, self.section,
                                       options, group.value, ref))
@@ -1386,6 +1537,26 @@ class _BodyReader:
                 return item
             j -= 1
         return None
+
+
+def _is_plain(item: _Item) -> bool:
+    """A body paragraph of text alone."""
+    return isinstance(item, _Paragraph) and item.kind == "body" and bool(item.text) and \
+        not item.content.groups
+
+
+def _box_cell(table: _Table) -> _TableCell | None:
+    """The one cell of a table drawn as a box to write in (no nested table, no prompt)."""
+    if len(table.rows) != 1 or table.nested:
+        return None
+    anchors = table.anchors(0)
+    if len(anchors) != 1:
+        return None
+    content = anchors[0].content
+    if content.holds_table or content.prompted or len(content.groups) > 1 or \
+            (content.groups and (content.text or content.groups[0].control == "checkbox")):
+        return None
+    return anchors[0]
 
 
 def _has_choice(table: _Table) -> bool:

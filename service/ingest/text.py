@@ -22,6 +22,7 @@ _INTERROGATIVE = re.compile(
     r"select|include|share|enter|give|name)\b",
     re.IGNORECASE,
 )
+_TRAILING_REFERENCE = re.compile(r"\s*\([^()]{1,40}\)\s*$")
 _YES_NO_START = re.compile(
     r"^\s*(¿|\d+[.)]\s*)?(do|does|did|is|are|was|were|have|has|had|can|could|will|would|should|"
     r"shall|may|must)\b",
@@ -132,11 +133,13 @@ def is_end_marker(text: str) -> bool:
 
 
 def looks_like_question(text: str) -> bool:
-    """A sentence asking for something: ends with '?', or opens like a question or a request."""
+    """A sentence asking for something: ends with '?' (before a reference in brackets, as in
+    "…revision? (TR-2)"), or opens like a question or a request."""
     text = text.strip()
     if len(text) < 8:
         return False
-    return text.rstrip(" *").endswith("?") or bool(_INTERROGATIVE.match(text))
+    asked = _TRAILING_REFERENCE.sub("", text).rstrip(" *")
+    return asked.endswith("?") or bool(_INTERROGATIVE.match(text))
 
 
 def words(text: str) -> set[str]:
