@@ -201,27 +201,31 @@ def run_eval(args: argparse.Namespace) -> int:
     matcher = Matcher(kb, company, cache_dir=settings.data_dir / "cache")
     families = [Family(name, labels, questionnaire, matcher.match(questionnaire.questions))
                 for name, labels, questionnaire in labelled]
-    shipped = (matcher.calibration, Thresholds().control)
+    shipped = (matcher.calibration, Thresholds())
     results = cross_family(families, kb, company, on, shipped)
     total = pooled([r.scores for r in results])
     fitted = fit_all(families, kb, company, on) if args.fit else None
     if args.json:
         report: dict[str, Any] = {
             "families": [{"family": r.family, "fitted_on": list(r.fitted_on),
-                          "threshold": r.threshold, **r.scores.to_dict()} for r in results],
+                          "thresholds": {"control": r.thresholds.control,
+                                         "description": r.thresholds.description},
+                          **r.scores.to_dict()} for r in results],
             "pooled": total.to_dict(),
         }
         if fitted:
             report["fitted"] = {"calibration": list(fitted[0].weights),
-                                "intercept": fitted[0].intercept, "threshold": fitted[1]}
+                                "intercept": fitted[0].intercept,
+                                "thresholds": {"control": fitted[1].control,
+                                               "description": fitted[1].description}}
         print(json.dumps(report, indent=1))
         return 0
     _print_scores(results, total, len(families) > 1)
     if fitted:
-        calibration, threshold = fitted
+        calibration, thresholds = fitted
         print(f"\nfitted on {', '.join(names)}: CALIBRATION = Calibration("
-              f"{calibration.weights}, {calibration.intercept}); Thresholds.control = "
-              f"{threshold}")
+              f"{calibration.weights}, {calibration.intercept}); Thresholds(control="
+              f"{thresholds.control}, description={thresholds.description})")
     return 0
 
 
@@ -245,7 +249,8 @@ def _print_scores(results: list[FamilyResult], total: Scores, crossed: bool) -> 
         print("\neach family scored by a confidence model fitted on the other families only:")
         for result in results:
             print(f"  {result.family}: fitted on {', '.join(result.fitted_on)}; automatic "
-                  f"answers need confidence >= {result.threshold:.2f}")
+                  f"answers need confidence >= {result.thresholds.control:.2f} "
+                  f"(descriptions {result.thresholds.description:.2f})")
     else:
         print("\n(one family: scored with the shipped model, which was fitted on every labelled "
               "family, this one included; give several families for out-of-family numbers)")

@@ -30,11 +30,19 @@ AnswerStatus = Literal["auto", "needs_review", "edited", "approved"]
 Basis = Literal["control", "fact", "library", "none"]
 FRAMEWORKS = ("soc2", "hipaa", "gdpr")
 GAP_STATUSES = (Status.PARTIAL, Status.PLANNED, Status.NOT_IMPLEMENTED)
+# The share of what a question asks about (support.coverage) that the control an automatic
+# answer comes from must name; a drafted description ("How do you …?") says more than a "Yes",
+# so its control must name more.
+MIN_COVERAGE = 0.2
+DESCRIPTION_COVERAGE = 0.5
 
 
 @dataclass(frozen=True)
 class Thresholds:
-    control: float = 0.8  # calibrated confidence a control answer needs to be automatic
+    # calibrated confidence a control answer needs to be automatic: fitted with CALIBRATION by
+    # `candor eval --fit` so that every labelled family keeps 97% auto-precision
+    control: float = 0.73
+    description: float = 0.91  # the same for a drafted description ("How do you …?")
     fact: float = 0.72  # cosine between the question and a fact's phrasing
     fact_margin: float = 0.05  # a fact wins unless a control matches clearly better
     library: float = 0.93  # near-identical repeat of an approved question
@@ -224,7 +232,8 @@ class _Answerer:
 
     def _from_control(self, question: Question, match: QuestionMatch) -> AnsweredQuestion | None:
         understanding, backing = match.understanding, match.support
-        if not match.controls or backing is None or match.confidence < self.limits.control:
+        bar = self.limits.description if question.answer_type == "text" else self.limits.control
+        if not match.controls or backing is None or match.confidence < bar:
             return None
         if understanding.commentary:
             return None  # "anything else?" is for a person, whatever the closest control
@@ -234,9 +243,12 @@ class _Answerer:
             question.answer_type == "text" and understanding.description
         ):
             return None  # not a yes/no about a safeguard: only "how do you …" can be drafted
+        if backing.coverage < (DESCRIPTION_COVERAGE if question.answer_type == "text"
+                               else MIN_COVERAGE):
+            return None  # the control names too little of what the question asks about
         if question.answer_type in ("number", "date"):
             return None  # a count or a date comes from the facts or a person, not a control
-        if backing.actors_missing or backing.identifiers_missing:
+        if backing.actors_missing or backing.identifiers_missing or backing.concepts_missing:
             return None  # the control is about someone or something else
         control = self.kb.controls[match.controls[0].control_id]
         topic = self.assessment(control.id)

@@ -44,7 +44,7 @@ class Calibration:
 
 
 # Fitted on every labelled family by `candor eval --fit` (see README, "Matching quality").
-CALIBRATION = Calibration((13.6, 0.0, 0.0, 0.0), -9.0)
+CALIBRATION = Calibration((2.2646, 5.6514, 1.6337, -0.0238), -4.0291)
 
 
 def fit(samples: Sequence[tuple[MatchSignals, bool]], l2: float = 0.01) -> Calibration:

@@ -25,7 +25,13 @@ from service.controls import Control
 
 from .language import stems
 from .lexicon import concepts
-from .understanding import Topic, Understanding, identifiers, unbacked_qualifiers
+from .understanding import (
+    ACTOR_CONCEPTS,
+    Topic,
+    Understanding,
+    identifiers,
+    unbacked_qualifiers,
+)
 
 
 @dataclass(frozen=True)
@@ -46,6 +52,8 @@ class ControlVocabulary:
         )
 
 
+# Concepts that say who or how often, not what: checked as actors and qualifiers instead.
+NOT_OBJECTS = frozenset({*ACTOR_CONCEPTS, "annual", "quarterly", "monthly"})
 EXAMPLE_WEIGHT = 0.25  # a word named only as an example counts this much
 
 
@@ -88,6 +96,7 @@ class Support:
     actors_missing: tuple[str, ...]
     identifiers_missing: tuple[str, ...]
     qualifiers_missing: tuple[str, ...]
+    concepts_missing: tuple[str, ...] = ()  # things it names that the control does not
 
     @property
     def objections(self) -> tuple[str, ...]:
@@ -99,6 +108,9 @@ class Support:
             )
         if self.identifiers_missing:
             reasons.append("it names " + ", ".join(self.identifiers_missing))
+        if self.concepts_missing:
+            reasons.append("it asks about " + ", ".join(c.replace("_", " ")
+                                                       for c in self.concepts_missing))
         if self.qualifiers_missing:
             reasons.append("it also asks " + ", ".join(self.qualifiers_missing))
         return tuple(reasons)
@@ -133,4 +145,9 @@ def support(
         tuple(a for a in question.actors if a not in vocabulary.concepts),
         tuple(i for i in question.identifiers if i not in vocabulary.identifiers),
         unbacked_qualifiers(understanding.qualifiers, control.statement),
+        tuple(
+            concept for concept, terms in question.concepts.items()
+            if concept not in NOT_OBJECTS and concept not in vocabulary.concepts
+            and not all(t in question.examples for t in terms)
+        ),
     )

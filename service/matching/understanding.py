@@ -52,6 +52,7 @@ QUALIFIERS: dict[str, tuple[str, ...]] = {
     "quarterly": ("quarter", "every three months", "90 days"),
     "monthly": ("month",),
     "tested": ("test", "exercise", "drill"),
+    "audited": ("audit", "inspect"),
     "independent": ("independent", "third-party", "third party", "external", "auditor"),
     "continuous": ("continuous", "24/7", "24x7", "real-time", "real time"),
     "all": ("all ", "every"),
@@ -64,6 +65,7 @@ _QUALIFIER_PATTERNS = {
     "quarterly": r"\bquarterly\b|\bevery (3|three) months\b",
     "monthly": r"\bmonthly\b",
     "tested": r"\btested\b|\btests? (it|them|the plan)\b",
+    "audited": r"\baudited\b",
     "independent": (
         r"\bindependent\b|\bthird[- ]party (audit|assess|test)|"
         r"\bexternal (audit|assess|test)"
