@@ -59,6 +59,7 @@ def parse(
         raise IngestError(f"the file is corrupt ({type(exc).__name__}: {exc})") from None
     questionnaire.filename = filename
     _number_unlabelled(questionnaire)
+    _report_template_defaults(questionnaire)
     if not questionnaire.questions:
         raise IngestError(
             "no questions found: the file has no recognisable question table "
@@ -86,6 +87,15 @@ def _parse_detected(kind: Source, limits: Limits) -> Questionnaire:
     from .csv import parse_csv
 
     return parse_csv(kind.data, limits)
+
+
+def _report_template_defaults(questionnaire: Questionnaire) -> None:
+    defaults = [s for s in questionnaire.skipped if s.reason == "template_default"]
+    if defaults:
+        values = ", ".join(sorted({repr(s.text) for s in defaults}))
+        questionnaire.notices.append(
+            f"{len(defaults)} answer slots hold the template's default {values}, not an "
+            "answer: read as unanswered")
 
 
 def _number_unlabelled(questionnaire: Questionnaire) -> None:

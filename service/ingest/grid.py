@@ -13,12 +13,15 @@ from dataclasses import dataclass, field, replace
 
 from .model import Location, Question, Skipped
 from .text import (
+    NA_WORDS,
     infer_answer_type,
     is_end_marker,
     is_placeholder,
     looks_like_id,
     looks_like_question,
+    normalise_choice,
     one_line,
+    printed_id,
 )
 
 
@@ -58,7 +61,8 @@ _ROLE_PATTERNS: dict[str, re.Pattern[str]] = {
         r"^((vendor|supplier|solution provider|provider|your|company|institution|customer|"
         r"respondent)'?s? )?(answers?|responses?|reply|respuestas?|r[ée]ponses?|antworte?n?|"
         r"risposta|resposta|yes ?/ ?no( ?/ ?n/?a)?|y/n|compliance|compliant\??|"
-        r"status|selection|result)( \(.*\))?:?$"
+        r"((implementation|compliance|control|current|assessment) )?status|implemented\??|"
+        r"selection|result)( \(.*\))?:?$"
     ),
     "comment": re.compile(
         r"^((vendor|supplier|additional|interview|supporting|other|your) )?(comments?|notes?|"
@@ -74,7 +78,7 @@ _ROLE_PATTERNS: dict[str, re.Pattern[str]] = {
     "id": re.compile(
         r"^(id|ref|ref[ _.]?id|reference|#|no\.?|nr\.?|num(ber)?|item ?(id|#|no\.?)|"
         r"question ?(id|#|no\.?|number)|control ?(id|#|no\.?)|identifier|identificador|"
-        r"c[óo]digo|code)$"
+        r"c[óo]digo|code|[a-z]{2,12}[ -]id)$"
     ),
     # columns for the requester or analyst: never an answer or comment slot
     "other": re.compile(
@@ -105,6 +109,9 @@ def header_roles(row: list[Cell]) -> dict[str, int]:
     """Role -> column for a row that reads as a header, else {}."""
     roles: dict[str, int] = {}
     other: list[int] = []
+    # a role named twice ("ID | MSTG-ID", "Evidence | Notes"): which column plays it is read
+    # later, from the data
+    more: dict[str, list[int]] = {"id": [], "comment": []}
     filled = 0
     for col, cell in enumerate(row):
         if not cell.text:
@@ -117,16 +124,21 @@ def header_roles(row: list[Cell]) -> dict[str, int]:
             if pattern.match(label):
                 if role == "other":
                     other.append(col)
+                elif role in more and role in roles:
+                    more[role].append(col)
                 else:
                     roles.setdefault(role, col)
                 break
-    named = len(roles) + len(other)
+    named = len(roles) + len(other) + len(more["comment"])
     title_and_answer = "answer" in roles and filled <= 2
-    if not title_and_answer and (
-        named < _MIN_HEADER_ROLES or not ({"answer", "question"} & roles.keys())
-    ):
+    # what makes it a questionnaire's header: a question or answer column, or two columns
+    # for the respondent's remarks ("Evidence | Notes")
+    responses = {"answer", "question"} & roles.keys() or more["comment"]
+    if not title_and_answer and (named < _MIN_HEADER_ROLES or not responses):
         return {}
     roles.update({f"other{i}": col for i, col in enumerate(other)})
+    for role, columns in more.items():
+        roles.update({f"{role}{i}": col for i, col in enumerate(columns, start=1)})
     return roles
 
 
@@ -160,7 +172,7 @@ def interpret(grid: Grid, answer_codes: AnswerCodes | None = None) -> GridResult
         for c in markers:
             texts[c] = ""
         question_text = texts[layout.question_col]
-        ref = texts[layout.id_col] if layout.id_col is not None else ""
+        ref = printed_id(texts[layout.id_col]) if layout.id_col is not None else ""
         if (
             ref
             and not looks_like_id(ref)
@@ -189,7 +201,8 @@ def interpret(grid: Grid, answer_codes: AnswerCodes | None = None) -> GridResult
             previous = None
             continue
         if not ref and not _is_question_row(row, texts, layout, uses_ids):
-            if uses_ids and previous is not None and _only_question_text(texts, layout):
+            if uses_ids and previous is not None and _only_question_text(texts, layout) and \
+                    not _starts_section(previous, question_text):
                 # the second line of a question that spans two rows
                 merged = replace(previous, text=f"{previous.text} {one_line(question_text)}")
                 result.questions[-1] = merged
@@ -203,13 +216,38 @@ def interpret(grid: Grid, answer_codes: AnswerCodes | None = None) -> GridResult
             )
             previous = None
             continue
+        if ref and _heads_family(ref, question_text, _next_ref(rows, layouts, r)) and \
+                not (layout.answer_col is not None and texts[layout.answer_col]):
+            # "3.1 | Access Control" over "3.1.1 | Limit system access …": a family's title
+            section = one_line(question_text)
+            result.skipped.append(
+                Skipped(row[layout.question_col].location, "section_header", section)
+            )
+            previous = None
+            continue
         question, notes = _question(grid, r, row, layout, ref, section, codes)
         formula_answers += row[layout.answer_col].formula if layout.answer_col is not None else 0
         result.questions.append(question)
         result.skipped.extend(notes)
         previous = question
     result.derived = len(result.questions) >= 3 and formula_answers > len(result.questions) / 2
+    _set_aside_template_defaults(result)
     return result
+
+
+def _set_aside_template_defaults(result: GridResult) -> None:
+    """A template that ships "N/A" in answer cells (for optional requirements, say) has not
+    answered: when every answer given on the grid is the same N/A and no comment is written,
+    those are the template's defaults, reported and read as unanswered."""
+    answered = [q for q in result.questions if q.existing_answer]
+    values = {normalise_choice(q.existing_answer or "") for q in answered}
+    if len(answered) < 3 or len(values) != 1 or not values <= NA_WORDS or \
+            any(q.existing_comment for q in result.questions):
+        return
+    result.skipped.extend(Skipped(q.answer_location, "template_default", q.existing_answer or "")
+                          for q in answered)
+    result.questions = [replace(q, existing_answer=None) if q.existing_answer else q
+                        for q in result.questions]
 
 
 def _layouts(
@@ -258,6 +296,9 @@ def _infer_layout(
     id_col = roles.get("id")
     if id_col is None:
         id_col = _best_column(body, looks_like_id, min_share=0.3, min_count=3, skip=named)
+    else:
+        id_col = _printed_id_column(body, [col for role, col in roles.items() if
+                                           role.startswith("id")])
     comment_col = roles.get("comment")
     if comment_col is not None and comment_col in hidden:
         comment_col = None
@@ -282,6 +323,12 @@ def _infer_layout(
         return None
     if answer_col is None:
         answer_col = _column_with_options([rows[r] for r in scope], question_col, excluded | hidden)
+    if answer_col is None and comment_col is not None and not any(
+        c not in named | hidden | {id_col} for c in range(question_col + 1, comment_col)
+    ):
+        # the only response columns are for remarks ("Comments / Notes", or "Evidence |
+        # Notes"), right of the questions: the first takes the answer, the next the comment
+        answer_col, comment_col = comment_col, roles.get("comment1")
     if header_row is None and answer_col is None and not _mostly_questions(body, question_col):
         return None  # a table of names or descriptions, not a questionnaire
     return _Layout(
@@ -311,6 +358,20 @@ def _edge(rows: list[list[Cell]], header_row: int | None) -> int:
         if named:
             return named[-1] + 1
     return len(rows[0])
+
+
+def _printed_id_column(body: list[list[Cell]], columns: list[int]) -> int:
+    """Of several columns named as IDs, the one that identifies the rows: its IDs unique, and
+    codes ("MSTG-ARCH-1") rather than outline numbers ("1.1", the same on every sheet)."""
+
+    def rank(col: int) -> tuple[bool, float]:
+        ids = [printed_id(row[col].text) for row in body if looks_like_id(row[col].text)]
+        if not ids:
+            return False, 0.0
+        coded = sum(1 for i in ids if any(ch.isalpha() for ch in i))
+        return len(set(ids)) >= 0.95 * len(ids), coded / len(ids)
+
+    return max(columns, key=rank)  # the first named wins a tie
 
 
 def _mostly_questions(body: list[list[Cell]], col: int) -> bool:
@@ -405,7 +466,20 @@ def _is_question_row(row: list[Cell], texts: list[str], layout: _Layout, uses_id
     if layout.answer_col is None:
         return False
     answer = row[layout.answer_col]
-    return bool(answer.options) or (bool(texts[layout.answer_col]) and len(text) <= 200)
+    if answer.options or (texts[layout.answer_col] and len(text) <= 200):
+        return True
+    # a requirement written as a statement ("Limit system access to authorized users.")
+    # beside an empty cell of a column the header names for answers
+    named = layout.header_row is not None
+    own_slot = answer.location != row[layout.question_col].location
+    return named and own_slot and _is_statement(text)
+
+
+def _is_statement(text: str) -> bool:
+    """A sentence, not a title: ends with a full stop, or runs longer than a title does."""
+    line = one_line(text)
+    return len(line) <= 1000 and ((line.endswith(".") and len(line.split()) >= 4) or
+                                  len(line.split()) > 12)
 
 
 def _labels_question(row: list[Cell], texts: list[str], layout: _Layout) -> bool:
@@ -428,6 +502,28 @@ def _only_question_text(texts: list[str], layout: _Layout) -> bool:
         for c, t in enumerate(texts)
         if c not in (layout.question_col, layout.id_col) and c not in layout.excluded
     )
+
+
+def _next_ref(rows: list[list[Cell]], layouts: list[tuple[int, _Layout]], r: int) -> str:
+    """The printed ID of the next row that has one (within a few rows), or ""."""
+    for following in range(r + 1, min(r + 6, len(rows))):
+        id_col = _layout_at(layouts, following).id_col
+        if id_col is not None and looks_like_id(rows[following][id_col].text):
+            return printed_id(rows[following][id_col].text)
+    return ""
+
+
+def _heads_family(ref: str, text: str, following: str) -> bool:
+    """A title numbered as the parent of the next ID ("3.1" over "3.1.1", "AC" over "AC-1")."""
+    extends = following.startswith(ref) and following[len(ref):len(ref) + 1] in (".", "-", "_", " ")
+    return extends and not looks_like_question(text) and \
+        _non_question_kind(text, 1) == "section_header"
+
+
+def _starts_section(previous: Question, text: str) -> bool:
+    """A title under a requirement that ended its sentence ("… via dynamic analysis." then
+    "Device Binding") heads the rows below rather than continuing the one above."""
+    return previous.text.endswith(".") and _non_question_kind(text, 1) == "section_header"
 
 
 def _non_question_kind(text: str, filled_cells: int) -> str:

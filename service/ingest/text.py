@@ -11,6 +11,7 @@ from .model import AnswerType
 _ID = re.compile(r"^(?=[^\s]*\d)[A-Za-z0-9][A-Za-z0-9&_.:/\-]{0,23}$")
 _WORD_ID = re.compile(r"^[A-Z][A-Z&]{0,7}[-_. ]\d{1,3}(?:\.\d+)*[a-z]?$")  # "AC 2", "Q 12"
 _SPACES = re.compile(r"\s+")
+_HYPHENS = str.maketrans({"\u2010": "-", "\u2011": "-"})  # hyphen, non-breaking hyphen
 _END_MARKER = re.compile(
     r"^\s*end\s+(of\s+)?(table|worksheet|sheet|section|questionnaire|data)\b", re.IGNORECASE
 )
@@ -112,8 +113,14 @@ def one_line(text: str) -> str:
     return _SPACES.sub(" ", text).strip()
 
 
+def printed_id(text: str) -> str:
+    """An ID as printed, with the typographic hyphens Word and Excel put in ("MSTG‑CRYPTO‑1")
+    made plain."""
+    return text.strip().translate(_HYPHENS)
+
+
 def looks_like_id(text: str) -> bool:
-    text = text.strip()
+    text = printed_id(text)
     if not text or len(text) > 24:
         return False
     if _ID.match(text):

@@ -11,7 +11,7 @@ import re
 import warnings
 import zipfile
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from lxml import etree
 from openpyxl import load_workbook
@@ -20,7 +20,7 @@ from openpyxl.workbook.workbook import Workbook
 from openpyxl.worksheet._read_only import ReadOnlyWorksheet
 
 from .grid import AnswerCodes, Cell, Grid, interpret
-from .model import IngestError, Location, Questionnaire, Skipped
+from .model import IngestError, Location, Question, Questionnaire, Skipped
 from .source import Limits
 from .text import NA_WORDS, NO_WORDS, YES_WORDS, clean, normalise_choice, split_choices
 
@@ -103,7 +103,48 @@ def parse_xlsx(data: bytes, limits: Limits, macro_enabled: bool = False) -> Ques
             continue
         questionnaire.questions.extend(result.questions)
         questionnaire.skipped.extend(result.skipped)
+    questionnaire.questions = _qualified_by_sheet(questionnaire.questions)
     return questionnaire
+
+
+def _qualified_by_sheet(questions: list[Question]) -> list[Question]:
+    """The same requirements on a sheet per platform or product ("Security Requirements -
+    Android", "… - iOS"): each answer is its own, so each ref is qualified by what tells its
+    sheet apart ("Android/MSTG-ARCH-1"). Sheets sharing only a few rows (contact fields
+    repeated on every tab) keep their refs."""
+    refs: dict[str, set[str]] = {}
+    for question in questions:
+        if not question.ref_generated:
+            refs.setdefault(question.answer_location.sheet or "", set()).add(question.ref)
+    group: dict[str, str] = {sheet: sheet for sheet in refs}  # sheet -> its group's first sheet
+    for first, second in itertools.combinations(refs, 2):
+        shared = len(refs[first] & refs[second])
+        if shared >= 3 and 2 * shared >= min(len(refs[first]), len(refs[second])):
+            group[second] = group[first]
+    members: dict[str, list[str]] = {}
+    for sheet, leader in group.items():
+        members.setdefault(leader, []).append(sheet)
+    qualifier = {sheet: name for names in members.values() if len(names) > 1
+                 for sheet, name in zip(names, _distinct_parts(names), strict=True)}
+    return [replace(q, ref=f"{qualifier[q.answer_location.sheet or '']}/{q.ref}")
+            if not q.ref_generated and q.answer_location.sheet in qualifier else q
+            for q in questions]
+
+
+def _distinct_parts(names: list[str]) -> list[str]:
+    """What tells sheet names apart: their words without those all of them begin or end with
+    ("Security Requirements - Android" / "… - iOS" -> "Android" / "iOS"); a name whose
+    difference is a mere letter or number stays whole."""
+    words = [re.split(r"\s+", name.strip()) for name in names]
+    start = 0
+    while all(len(w) > start + 1 for w in words) and len({w[start] for w in words}) == 1:
+        start += 1
+    end = 0
+    while all(len(w) > start + end + 1 for w in words) and \
+            len({w[len(w) - 1 - end] for w in words}) == 1:
+        end += 1
+    parts = [" ".join(w[start:len(w) - end]).strip(" -–_:|") for w in words]
+    return [part if len(part) >= 3 else name for part, name in zip(parts, names, strict=True)]
 
 
 def _load(data: bytes) -> Workbook:
