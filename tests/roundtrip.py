@@ -15,9 +15,9 @@ from lxml import etree
 from service.answering import Answer, AnsweredQuestion, AnsweredQuestionnaire
 from service.controls import KnowledgeBase
 from service.export import ExportResult, export_filled
-from service.ingest import DEFAULT_LIMITS, Location, Questionnaire, parse
-from service.ingest import docx as ingest_docx
-from service.ingest.xlsx import _sheet_parts
+from service.ingest import Location, Questionnaire, parse
+from service.ingest.docx_model import Content, Paragraph, Table, read_body
+from service.ingest.ooxml import sheet_parts
 from service.matching.matcher import QuestionMatch
 from service.matching.understanding import Understanding
 
@@ -73,7 +73,7 @@ def assert_reads_back(result: ExportResult, out: Path) -> None:
 def _sheet_xml(data: bytes, parts: set[str]) -> dict[str, etree._Element]:
     with zipfile.ZipFile(io.BytesIO(data)) as archive:
         return {name: etree.fromstring(archive.read(part), etree.XMLParser(huge_tree=True))
-                for name, (part, _) in _sheet_parts(archive).items() if part in parts}
+                for name, (part, _) in sheet_parts(archive).items() if part in parts}
 
 
 def _cells(sheet: etree._Element) -> dict[str, etree._Element]:
@@ -104,7 +104,7 @@ def assert_xlsx_round_trip(source: Path, questionnaire: Questionnaire, result: E
     with zipfile.ZipFile(source) as before, zipfile.ZipFile(out) as after:
         assert [i.filename for i in before.infolist()] == [i.filename for i in after.infolist()]
         changed = {n for n in before.namelist() if before.read(n) != after.read(n)}
-        parts = {name: part for name, (part, _) in _sheet_parts(before).items()}
+        parts = {name: part for name, (part, _) in sheet_parts(before).items()}
     assert changed == {parts[w.location.sheet or ""] for w in result.written}
     # in those sheets only the written cells changed, and kept their style
     old_sheets, new_sheets = _sheet_xml(original, changed), _sheet_xml(filled, changed)
@@ -133,18 +133,14 @@ def assert_xlsx_round_trip(source: Path, questionnaire: Questionnaire, result: E
 def docx_slots(data: bytes) -> dict[Location, str | None]:
     """Every cell, paragraph and control group read with ingest's own reader and numbering,
     whether or not ingest would call it a question once filled."""
-    document, styles = ingest_docx._load(data)
-    body = document.find(ingest_docx._w("body"))
-    numbers = {t: i for i, t in enumerate(body.iter(ingest_docx._TBL))}
-    reader = ingest_docx._Document(ingest_docx._read_styles(styles), numbers, DEFAULT_LIMITS)
     slots: dict[Location, str | None] = {}
 
-    def content(location: Location, found) -> None:
+    def content(location: Location, found: Content) -> None:
         slots[location] = found.text
         for group in found.groups:
             slots[replace(location, control=group.control, index=group.index)] = group.value
 
-    def table(found) -> None:
+    def table(found: Table) -> None:
         for row in found.rows:
             for cell in row:
                 if not cell.covered:
@@ -152,8 +148,8 @@ def docx_slots(data: bytes) -> dict[Location, str | None]:
         for nested in found.nested:
             table(nested)
 
-    for item in reader.body(body):
-        if isinstance(item, ingest_docx._Paragraph):
+    for item in read_body(data):
+        if isinstance(item, Paragraph):
             content(item.location, item.content)
         else:
             table(item)

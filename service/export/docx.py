@@ -3,8 +3,8 @@
 Only the main document part is rewritten, and in it only the answer slots: a slot's paragraph
 keeps its properties and the first run's formatting, legacy checkbox fields and checkbox
 content controls are ticked, other content controls get the chosen text. The numbering rules
-(tables, paragraphs, controls) are those of service.ingest.docx, whose helpers are reused so
-that a location written is the location read.
+(tables, paragraphs, controls) are those of ingest, whose vocabulary (service.ingest.ooxml) is
+shared so that a location written is the location read.
 """
 
 from __future__ import annotations
@@ -16,38 +16,40 @@ from collections.abc import Iterator
 
 from lxml import etree
 
-from service.ingest.docx import (
-    _BLANK,
-    _COMMENT_LABEL,
-    _OFFICE_DOCUMENT,
-    _P,
-    _PARSER,
-    _SDT,
-    _SDT_CONTENT,
-    _SDT_PR,
-    _T,
-    _TBL,
-    _TC,
-    _TR,
-    _W14,
-    _block_control,
-    _children,
-    _content_control,
-    _int_property,
-    _Sdt,
-    _target,
-    _w,
+from service.ingest import Location
+from service.ingest.ooxml import (
+    BLANK,
+    BR,
+    MARKUP_COMPATIBILITY,
+    PARSER,
+    PPR,
+    RPR,
+    SDT,
+    SDT_CONTENT,
+    SDT_PR,
+    TBL,
+    TC,
+    TR,
+    WORDML_2010,
+    P,
+    R,
+    Sdt,
+    T,
+    block_control,
+    children,
+    content_control,
+    int_property,
+    main_document,
+    w,
 )
-from service.ingest.model import Location
+from service.ingest.text import COMMENT_LABEL
 
 from .files import rezip
 from .plan import CHOICE_SEPARATOR, NotWritten, Write
 
-_R, _RPR, _PPR, _BR = _w("r"), _w("rPr"), _w("pPr"), _w("br")
 _XML_SPACE = "{http://www.w3.org/XML/1998/namespace}space"
 # Where ingest never looks for visible controls: deleted text, text boxes, fallback copies.
-_UNSEEN = {_w("del"), _w("moveFrom"), _w("txbxContent"),
-           "{http://schemas.openxmlformats.org/markup-compatibility/2006}Fallback"}
+_UNSEEN = {w("del"), w("moveFrom"), w("txbxContent"), f"{{{MARKUP_COMPATIBILITY}}}Fallback"}
 _CHECKED_GLYPH, _UNCHECKED_GLYPH = "2612", "2610"  # ☒ ☐, Word's defaults
 
 
@@ -58,10 +60,9 @@ class _SlotError(Exception):
 def fill_docx(source: bytes, writes: list[Write]) -> tuple[bytes, list[Write], list[NotWritten]]:
     """The document with `writes` applied, the writes made and the ones refused."""
     with zipfile.ZipFile(io.BytesIO(source)) as archive:
-        names = set(archive.namelist())
-        part = _target(archive, names, "_rels/.rels", "", _OFFICE_DOCUMENT) or "word/document.xml"
-        root = etree.fromstring(archive.read(part), _PARSER)
-        body = root.find(_w("body"))
+        part = main_document(archive)
+        root = etree.fromstring(archive.read(part), PARSER)
+        body = root.find(w("body"))
         if body is None:
             return source, [], [_refuse(w, "the document has no body") for w in writes]
         document = _Body(body)
@@ -84,9 +85,9 @@ def _refuse(write: Write, reason: str) -> NotWritten:
 
 class _Body:
     def __init__(self, body: etree._Element) -> None:
-        self.tables = list(body.iter(_TBL))
+        self.tables = list(body.iter(TBL))
         self.paragraphs = list(_body_paragraphs(body))
-        self.checkboxes = [e for e in body.iter(_w("fldChar"), _SDT) if _is_checkbox(e)]
+        self.checkboxes = [e for e in body.iter(w("fldChar"), SDT) if _is_checkbox(e)]
         self.boxes_of: dict[etree._Element, list[etree._Element]] = {}  # cell/paragraph -> boxes
         for box in self.checkboxes:
             self.boxes_of.setdefault(_owner(box), []).append(box)
@@ -102,7 +103,7 @@ class _Body:
                               write.text)
         elif control == "placeholder":
             _fill_blank(container, index, write.text)
-        elif container.tag == _TC:
+        elif container.tag == TC:
             _set_cell_text(container, write.text, write.after_label)
         else:
             _set_paragraph_text(container, write.text)
@@ -114,12 +115,12 @@ class _Body:
         if location.kind != "table":
             raise _SlotError("not a place in a Word document")
         table = _nth(iter(self.tables), location.table or 0, "table")
-        row = _nth(_children(table, _TR), location.row or 0, "table row")
-        column = _int_property(row.find(_w("trPr")), "gridBefore", 0)
-        for cell in _children(row, _TC):
+        row = _nth(children(table, TR), location.row or 0, "table row")
+        column = int_property(row.find(w("trPr")), "gridBefore", 0)
+        for cell in children(row, TC):
             if column == location.column:
                 return cell
-            column += max(1, _int_property(cell.find(_w("tcPr")), "gridSpan", 1))
+            column += max(1, int_property(cell.find(w("tcPr")), "gridSpan", 1))
         raise _SlotError("no cell starts at that column")
 
     def _tick(self, container: etree._Element, index: int, write: Write) -> None:
@@ -145,32 +146,32 @@ def _body_paragraphs(container: etree._Element) -> Iterator[etree._Element]:
     """Body paragraphs counted as ingest counts them: outside tables, through content-control
     and custom-XML wrappers (a control's own paragraphs count too)."""
     for child in container:
-        if child.tag == _P:
+        if child.tag == P:
             yield child
-        elif child.tag == _SDT:
-            content = child.find(_SDT_CONTENT)
+        elif child.tag == SDT:
+            content = child.find(SDT_CONTENT)
             if content is None:
                 continue
-            if _block_control(child) is None:
+            if block_control(child) is None:
                 yield from _body_paragraphs(content)
             else:
-                yield from content.findall(_P)
-        elif child.tag == _w("customXml"):
+                yield from content.findall(P)
+        elif child.tag == w("customXml"):
             yield from _body_paragraphs(child)
 
 
 def _owner(element: etree._Element) -> etree._Element | None:
     """The cell, or else the body paragraph, an element belongs to (None when unseen); a
     content control around a whole cell belongs to that cell."""
-    if element.tag == _SDT and (wrapped := element.find(f"{_SDT_CONTENT}/{_TC}")) is not None:
+    if element.tag == SDT and (wrapped := element.find(f"{SDT_CONTENT}/{TC}")) is not None:
         return wrapped
     paragraph = None
     for ancestor in element.iterancestors():
         if ancestor.tag in _UNSEEN:
             return None
-        if ancestor.tag == _TC:
+        if ancestor.tag == TC:
             return ancestor
-        if ancestor.tag == _P and paragraph is None:
+        if ancestor.tag == P and paragraph is None:
             paragraph = ancestor
     return paragraph
 
@@ -178,31 +179,31 @@ def _owner(element: etree._Element) -> etree._Element | None:
 def _is_checkbox(element: etree._Element) -> bool:
     if _owner(element) is None:
         return False
-    if element.tag == _SDT:
-        return element.find(f"{_SDT_PR}/{{{_W14}}}checkbox") is not None
-    return element.get(_w("fldCharType")) == "begin" and \
-        element.find(f"{_w('ffData')}/{_w('checkBox')}") is not None
+    if element.tag == SDT:
+        return element.find(f"{SDT_PR}/{{{WORDML_2010}}}checkbox") is not None
+    return element.get(w("fldCharType")) == "begin" and \
+        element.find(f"{w('ffData')}/{w('checkBox')}") is not None
 
 
 def _set_checkbox(box: etree._Element, checked: bool) -> None:
-    if box.tag == _SDT:
-        checkbox = box.find(f"{_SDT_PR}/{{{_W14}}}checkbox")
-        state = checkbox.find(f"{{{_W14}}}checked")
+    if box.tag == SDT:
+        checkbox = box.find(f"{SDT_PR}/{{{WORDML_2010}}}checkbox")
+        state = checkbox.find(f"{{{WORDML_2010}}}checked")
         if state is None:
-            state = etree.Element(f"{{{_W14}}}checked")
+            state = etree.Element(f"{{{WORDML_2010}}}checked")
             checkbox.insert(0, state)
-        state.set(f"{{{_W14}}}val", "1" if checked else "0")
-        glyph = checkbox.find(f"{{{_W14}}}{'checkedState' if checked else 'uncheckedState'}")
-        code = glyph.get(f"{{{_W14}}}val") if glyph is not None else None
-        shown = next(box.find(_SDT_CONTENT).iter(_T), None)
+        state.set(f"{{{WORDML_2010}}}val", "1" if checked else "0")
+        glyph = checkbox.find(f"{{{WORDML_2010}}}{'checkedState' if checked else 'uncheckedState'}")
+        code = glyph.get(f"{{{WORDML_2010}}}val") if glyph is not None else None
+        shown = next(box.find(SDT_CONTENT).iter(T), None)
         if shown is not None:
             shown.text = chr(int(code or (_CHECKED_GLYPH if checked else _UNCHECKED_GLYPH), 16))
         return
-    checkbox = box.find(f"{_w('ffData')}/{_w('checkBox')}")
-    state = checkbox.find(_w("checked"))
+    checkbox = box.find(f"{w('ffData')}/{w('checkBox')}")
+    state = checkbox.find(w("checked"))
     if state is None:  # w:checked follows w:default in the schema's order
-        state = etree.SubElement(checkbox, _w("checked"))
-    state.set(_w("val"), "1" if checked else "0")
+        state = etree.SubElement(checkbox, w("checked"))
+    state.set(w("val"), "1" if checked else "0")
 
 
 def _answer_controls(container: etree._Element) -> Iterator[etree._Element]:
@@ -210,16 +211,16 @@ def _answer_controls(container: etree._Element) -> Iterator[etree._Element]:
     ones in paragraphs, block ones around a paragraph; a body paragraph inside a block control
     is answered by that control."""
     parent = container.getparent()
-    if container.tag == _P and parent is not None and parent.tag == _SDT_CONTENT:
+    if container.tag == P and parent is not None and parent.tag == SDT_CONTENT:
         control = parent.getparent()
-        if control is not None and _block_control(control) is not None:
+        if control is not None and block_control(control) is not None:
             yield control
             return
-    for sdt in container.iter(_SDT):
+    for sdt in container.iter(SDT):
         if _owner(sdt) is not container:
             continue
-        if isinstance(_content_control(sdt), _Sdt) if _in_paragraph(sdt, container) else \
-                _block_control(sdt) is not None:
+        if isinstance(content_control(sdt), Sdt) if _in_paragraph(sdt, container) else \
+                block_control(sdt) is not None:
             yield sdt
 
 
@@ -227,21 +228,21 @@ def _in_paragraph(element: etree._Element, container: etree._Element) -> bool:
     """Inside a paragraph (an inline control) rather than around paragraphs (a block one)."""
     for ancestor in element.iterancestors():
         if ancestor is container:
-            return container.tag == _P
-        if ancestor.tag == _P:
+            return container.tag == P
+        if ancestor.tag == P:
             return True
     return False
 
 
 def _set_control_text(sdt: etree._Element, text: str) -> None:
-    properties = sdt.find(_SDT_PR)
+    properties = sdt.find(SDT_PR)
     if properties is not None:
-        for flag in properties.findall(_w("showingPlcHdr")):
+        for flag in properties.findall(w("showingPlcHdr")):
             properties.remove(flag)
-    content = sdt.find(_SDT_CONTENT)
+    content = sdt.find(SDT_CONTENT)
     if content is None:
-        content = etree.SubElement(sdt, _SDT_CONTENT)
-    paragraphs = content.findall(_P)
+        content = etree.SubElement(sdt, SDT_CONTENT)
+    paragraphs = content.findall(P)
     if paragraphs:
         for extra in paragraphs[1:]:
             content.remove(extra)
@@ -253,8 +254,8 @@ def _set_control_text(sdt: etree._Element, text: str) -> None:
 def _fill_blank(container: etree._Element, index: int, text: str) -> None:
     """Replace the index-th run of underscores with the answer."""
     seen = 0
-    for node in container.iter(_T):
-        for blank in _BLANK.finditer(node.text or ""):
+    for node in container.iter(T):
+        for blank in BLANK.finditer(node.text or ""):
             if seen == index:
                 node.text = node.text[:blank.start()] + text + node.text[blank.end():]
                 node.set(_XML_SPACE, "preserve")
@@ -266,14 +267,14 @@ def _fill_blank(container: etree._Element, index: int, text: str) -> None:
 def _set_cell_text(cell: etree._Element, text: str, after_label: bool) -> None:
     """A label's own cell ("Summary of advice:", "Comments:") keeps the label and gets the
     answer in a new paragraph after it; any other slot holds only the answer."""
-    paragraphs = list(_children(cell, _P))
+    paragraphs = list(children(cell, P))
     if not paragraphs:
-        paragraphs = [etree.SubElement(cell, _P)]
-    label = "".join(t.text or "" for t in cell.iter(_T)).strip()
-    if after_label or label.endswith(":") or _COMMENT_LABEL.match(label):
+        paragraphs = [etree.SubElement(cell, P)]
+    label = "".join(t.text or "" for t in cell.iter(T)).strip()
+    if after_label or label.endswith(":") or COMMENT_LABEL.match(label):
         last = paragraphs[-1]
-        added = etree.Element(_P)
-        properties = last.find(_PPR)
+        added = etree.Element(P)
+        properties = last.find(PPR)
         if properties is not None:
             added.append(copy.deepcopy(properties))
         last.addnext(added)
@@ -288,19 +289,19 @@ def _set_paragraph_text(paragraph: etree._Element, text: str) -> None:
     """The paragraph holds only `text`, in its own properties and its first run's format."""
     run_format = _run_format(paragraph)
     for child in list(paragraph):
-        if child.tag != _PPR:
+        if child.tag != PPR:
             paragraph.remove(child)
     _replace_runs(paragraph, text, run_format)
 
 
 def _run_format(container: etree._Element) -> etree._Element | None:
     """A copy of the first run's formatting, without a placeholder style."""
-    found = next((r.find(_RPR) for r in container.iter(_R) if r.find(_RPR) is not None), None)
+    found = next((r.find(RPR) for r in container.iter(R) if r.find(RPR) is not None), None)
     if found is None:
         return None
     run_format = copy.deepcopy(found)
-    for style in run_format.findall(_w("rStyle")):
-        if "placeholder" in (style.get(_w("val")) or "").lower():
+    for style in run_format.findall(w("rStyle")):
+        if "placeholder" in (style.get(w("val")) or "").lower():
             run_format.remove(style)
     return run_format
 
@@ -308,14 +309,14 @@ def _run_format(container: etree._Element) -> etree._Element | None:
 def _replace_runs(container: etree._Element, text: str, run_format: etree._Element | None
                   ) -> None:
     """Runs of `container` replaced by one run of `text`, line breaks kept as w:br."""
-    for run in container.findall(_R):
+    for run in container.findall(R):
         container.remove(run)
-    run = etree.SubElement(container, _R)
+    run = etree.SubElement(container, R)
     if run_format is not None:
         run.append(run_format)
     for i, line in enumerate(text.split("\n")):
         if i:
-            etree.SubElement(run, _BR)
-        node = etree.SubElement(run, _T)
+            etree.SubElement(run, BR)
+        node = etree.SubElement(run, T)
         node.text = line
         node.set(_XML_SPACE, "preserve")

@@ -16,15 +16,14 @@ from collections.abc import Callable
 from lxml import etree
 from openpyxl.utils.cell import column_index_from_string, coordinate_from_string
 
-from service.ingest.xlsx import _sheet_parts as sheet_parts  # same sheet -> part resolution
+from service.ingest.ooxml import SPREADSHEETML, sheet_parts
 
 from .files import rezip
 from .plan import FORMULA_CELL, NotWritten, Write
 
-_MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 _XML_SPACE = "{http://www.w3.org/XML/1998/namespace}space"
-_ROW, _CELL, _FORMULA = f"{{{_MAIN}}}row", f"{{{_MAIN}}}c", f"{{{_MAIN}}}f"
-_VALUE, _INLINE = f"{{{_MAIN}}}v", f"{{{_MAIN}}}is"
+_ROW, _CELL, _FORMULA = f"{{{SPREADSHEETML}}}row", f"{{{SPREADSHEETML}}}c", f"{{{SPREADSHEETML}}}f"
+_VALUE, _INLINE = f"{{{SPREADSHEETML}}}v", f"{{{SPREADSHEETML}}}is"
 _MAX_CELL_TEXT = 32_767  # what a spreadsheet cell holds
 _PARSER = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=True)
 _COLUMN_LETTERS = re.compile(r"[A-Z]+")
@@ -59,9 +58,9 @@ def _refuse(write: Write, reason: str) -> NotWritten:
 def _patch_sheet(xml: bytes, writes: list[Write], written: list[Write],
                  refused: list[NotWritten]) -> bytes:
     root = etree.fromstring(xml, _PARSER)
-    sheet_data = root.find(f"{{{_MAIN}}}sheetData")
+    sheet_data = root.find(f"{{{SPREADSHEETML}}}sheetData")
     if sheet_data is None:
-        sheet_data = etree.SubElement(root, f"{{{_MAIN}}}sheetData")
+        sheet_data = etree.SubElement(root, f"{{{SPREADSHEETML}}}sheetData")
     rows = _numbered(sheet_data, _ROW, lambda element: int(element.get("r", "0")))
     for write in writes:
         column_letters, row_number = coordinate_from_string(write.location.cell or "")
@@ -120,7 +119,7 @@ def _default_style(root: etree._Element, row: etree._Element, column: int) -> st
     """The style a new cell would show anyway: its row's, else its column's."""
     if row.get("customFormat") in ("1", "true") and row.get("s"):
         return row.get("s")
-    for definition in root.iterfind(f"{{{_MAIN}}}cols/{{{_MAIN}}}col"):
+    for definition in root.iterfind(f"{{{SPREADSHEETML}}}cols/{{{SPREADSHEETML}}}col"):
         if int(definition.get("min", "0")) <= column <= int(definition.get("max", "0")):
             return definition.get("style")
     return None
@@ -142,7 +141,7 @@ def _set_text(cell: etree._Element, text: str) -> None:
         cell.attrib.pop(attribute, None)
     cell.set("t", "inlineStr")
     inline = etree.Element(_INLINE)
-    text_element = etree.SubElement(inline, f"{{{_MAIN}}}t")
+    text_element = etree.SubElement(inline, f"{{{SPREADSHEETML}}}t")
     text_element.text = text
     text_element.set(_XML_SPACE, "preserve")
     cell.insert(0, inline)

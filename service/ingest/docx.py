@@ -1,23 +1,11 @@
-"""Word questionnaires: questions, answer slots and form controls out of a .docx.
+"""Word questionnaires: questions and their answer slots in a .docx.
 
-The XML is read directly: python-docx cannot see legacy form fields or content controls, and a
-.docm or .dotx would not even open in it. The body is walked in document order; every answer
-slot gets a location a writer can find again:
+The XML is read directly (python-docx cannot see legacy form fields or content controls, and a
+.docm or .dotx would not even open in it): docx_model.py turns the body into paragraphs and
+tables with their form controls, numbered as slots are located; here their layout is read.
 
-  table      `table` counts every w:tbl under w:body in document order (nested tables and tables
-             inside content controls included); `row` counts the table's w:tr; `column` is the
-             grid column (w:gridBefore and w:gridSpan counted), as python-docx's
-             `table.cell(row, column)` addresses it. A merged cell is named by its top-left.
-  paragraph  counts the w:p under w:body outside tables and text boxes (python-docx
-             `Document.paragraphs`, unless block content controls wrap paragraphs).
-  control    "checkbox": the slot's first checkbox is the `index`-th checkbox (legacy
-             FORMCHECKBOX field or w14 checkbox content control) of the cell or paragraph; option
-             i belongs to the i-th checkbox counted from there in document order, running on
-             into the following cells, rows or paragraphs.
-             "content_control": the `index`-th other w:sdt of the cell or paragraph.
-             "placeholder": the `index`-th run of underscores ("____") of the cell or paragraph.
-  A question whose answer_location equals its question_location is answered inside the prompt's
-  own cell, after the prompt ("Summary of advice:" over an empty area).
+A question whose answer_location equals its question_location is answered inside the prompt's
+own cell, after the prompt ("Summary of advice:" over an empty area).
 
 A filled form (exported by us or answered by a vendor) reads with the same questions at the same
 locations as its blank: slots are found by their shape (a prompt row over a one-cell row, a
@@ -28,9 +16,7 @@ choice hints still read as no answer).
 
 from __future__ import annotations
 
-import io
 import itertools
-import posixpath
 import re
 import zipfile
 from collections.abc import Iterator
@@ -39,10 +25,12 @@ from typing import Literal
 
 from lxml import etree
 
+from .docx_model import Group, Item, Paragraph, Table, TableCell, label_text, read_body
 from .grid import Cell, Grid, interpret
 from .model import IngestError, Location, Question, Questionnaire, Skipped
-from .source import DEFAULT_LIMITS, Limits
+from .source import Limits
 from .text import (
+    COMMENT_LABEL,
     clean,
     infer_answer_type,
     is_placeholder,
@@ -52,36 +40,9 @@ from .text import (
     split_choices,
 )
 
-_W = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
-_W14 = "http://schemas.microsoft.com/office/word/2010/wordml"
-_MC = "http://schemas.openxmlformats.org/markup-compatibility/2006"
-_OFFICE_DOCUMENT = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument"
-_STYLES = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/styles"
-
-
-def _w(name: str) -> str:
-    return f"{{{_W}}}{name}"
-
-
-_P, _T, _TAB, _BR, _CR = _w("p"), _w("t"), _w("tab"), _w("br"), _w("cr")
-_TBL, _TR, _TC, _SDT = _w("tbl"), _w("tr"), _w("tc"), _w("sdt")
-_SDT_PR, _SDT_CONTENT, _CUSTOM_XML = _w("sdtPr"), _w("sdtContent"), _w("customXml")
-_FLD_CHAR, _VAL = _w("fldChar"), _w("val")
-_NO_BREAK_HYPHEN = _w("noBreakHyphen")
-# Never visible text of the paragraph itself: text boxes and drawings (their own paragraphs),
-# deleted revisions, field instructions and properties.
-_HIDDEN = {_w("del"), _w("moveFrom"), _w("instrText"), _w("delText"), _w("drawing"), _w("pict"),
-           _w("object"), _w("txbxContent"), _w("rPr"), _w("pPr"), _SDT_PR, _TBL,
-           f"{{{_MC}}}AlternateContent"}
-_WRAPPERS = {_SDT, _SDT_CONTENT, _CUSTOM_XML}  # may wrap rows or cells without changing layout
-_ANSWER_CONTROL_TYPES = ("text", "date", "dropDownList", "comboBox")
-
-_BLANK = re.compile(r"_{3,}")
 _BRACKETED = re.compile(r"^\s*(<[^<>]{1,80}>|\[[^\[\]]{1,80}\]|\{[^{}]{1,80}\})\s*$")
 _CAPTION_LABEL = re.compile(r"^(table|figure|exhibit)\s*[\dA-Z]*(\s*[-–.]\s*\d+)*\s*[.:\-–]?\s*",
                             re.IGNORECASE)
-_COMMENT_LABEL = re.compile(r"^((additional|other|your) )?(comments?|notes?|remarks?|"
-                            r"explanation)\s*:?$", re.IGNORECASE)
 # A printed reference leading a title or prompt: "AC-2 (1)", "Q12:", "1.2.", "A.1)".
 _LEADING_REF = re.compile(r"^\s*(?P<ref>(?:\d+(?:\.\d+)*|[A-Za-z]{1,8}(?:[-.][A-Za-z]{1,4})?"
                           r"[-. ]?\d+(?:\.\d+)*[a-z]?)(?:\s?\(\d{1,3}\))*)[.):]?(?=\s|$)\s*")
@@ -93,541 +54,6 @@ _CHOOSE = re.compile(r"^(please )?(check|tick|select|choose|mark)\b.{0,40}\b(one
                      r"following|below)\b[^.?:]{0,20}[.:]?$", re.IGNORECASE)
 _HINT_STOPWORDS = {"of", "the", "and", "a", "an", "to", "for", "in", "on", "by", "with", "here",
                    "enter", "type", "your", "name", "date", "click", "tap", "text", "insert"}
-
-_ParagraphKind = Literal["heading", "caption", "body"]
-
-
-# ---------------------------------------------------------------------------------------------
-# What a paragraph or a cell holds
-
-
-@dataclass(frozen=True)
-class _Box:
-    checked: bool
-
-
-@dataclass(frozen=True)
-class _Sdt:
-    options: tuple[str, ...]
-    value: str | None  # None while the control shows its placeholder
-    shown: str = ""  # what the control displays: its value or its placeholder text
-    bound: bool = False  # mapped to a document property (w:dataBinding): Word refills it
-
-
-class _Blank:
-    """A run of underscores where an answer is written."""
-
-
-_Token = str | _Box | _Sdt | _Blank
-
-
-@dataclass(frozen=True)
-class _Group:
-    """Form controls answered together: checkboxes whose labels are the options, one content
-    control, or one underscore blank."""
-
-    prompt: str  # text just before the controls that asks for them ("" when none)
-    control: Literal["checkbox", "content_control", "placeholder"]
-    index: int  # position of the first control among the cell's/paragraph's controls of that kind
-    options: tuple[str, ...] = ()
-    value: str | None = None  # ticked labels, chosen item or typed text; None when unanswered
-
-
-@dataclass(frozen=True)
-class _Content:
-    text: str  # visible text that is neither a checkbox label nor a control's value
-    groups: tuple[_Group, ...] = ()
-    holds_table: bool = False  # a cell with a nested table is not a free answer slot
-
-    @property
-    def empty(self) -> bool:
-        return not self.text and not self.groups and not self.holds_table
-
-    @property
-    def prompted(self) -> bool:
-        return any(g.prompt for g in self.groups)
-
-
-def _tokens(element: etree._Element) -> list[_Token]:
-    """The visible run content of a paragraph, in order, with its form controls."""
-    out: list[_Token] = []
-    _collect(element, out)
-    return out
-
-
-def _collect(element: etree._Element, out: list[_Token]) -> None:
-    for child in element:
-        tag = child.tag
-        if tag == _T:
-            out.append(child.text or "")
-        elif tag == _TAB:
-            out.append("\t")
-        elif tag in (_BR, _CR):
-            out.append("\n")
-        elif tag == _NO_BREAK_HYPHEN:
-            out.append("-")
-        elif tag == _FLD_CHAR:
-            box = _legacy_checkbox(child)
-            if box is not None:
-                out.append(box)
-        elif tag == _SDT:
-            control = _content_control(child)
-            if control is None:
-                _collect(_find(child, _SDT_CONTENT), out)
-            else:
-                out.append(control)
-        elif tag not in _HIDDEN and isinstance(tag, str):
-            _collect(child, out)
-
-
-def _find(element: etree._Element, tag: str) -> etree._Element:
-    """The child with that tag, or an empty stand-in so callers need no None checks."""
-    found = element.find(tag)
-    return found if found is not None else etree.Element(tag)
-
-
-def _is_on(element: etree._Element | None, attribute: str = _VAL) -> bool:
-    if element is None:
-        return False
-    return element.get(attribute, "1").lower() in ("1", "true", "on")
-
-
-def _legacy_checkbox(fld_char: etree._Element) -> _Box | None:
-    if fld_char.get(_w("fldCharType")) != "begin":
-        return None
-    checkbox = fld_char.find(f"{_w('ffData')}/{_w('checkBox')}")
-    if checkbox is None:
-        return None
-    checked = checkbox.find(_w("checked"))
-    if checked is not None:  # the current state; w:default is only the initial one
-        return _Box(_is_on(checked))
-    return _Box(_is_on(checkbox.find(_w("default"))))
-
-
-def _content_control(sdt: etree._Element) -> _Box | _Sdt | None:
-    """A w:sdt as a form control, or None when it only wraps content (building blocks, locked
-    text) and should read as plain text."""
-    properties = sdt.find(_SDT_PR)
-    if properties is None:
-        return None
-    checkbox = properties.find(f"{{{_W14}}}checkbox")
-    if checkbox is not None:
-        return _Box(_is_on(checkbox.find(f"{{{_W14}}}checked"), f"{{{_W14}}}val"))
-    if properties.find(_w("docPartObj")) is not None or \
-            properties.find(_w("docPartList")) is not None:
-        return None
-    lock = properties.find(_w("lock"))
-    if lock is not None and lock.get(_VAL) in ("sdtContentLocked", "contentLocked"):
-        return None
-    options: tuple[str, ...] = ()
-    for kind in ("dropDownList", "comboBox"):
-        listing = properties.find(_w(kind))
-        if listing is not None:
-            items = (clean(i.get(_w("displayText")) or i.get(_VAL)) for i in listing
-                     if i.tag == _w("listItem"))
-            # Word lists its own hint ("Choose an item.") as the first item
-            options = tuple(dict.fromkeys(i for i in items if i and not is_placeholder(i, "")))
-    text = _plain_text(_find(sdt, _SDT_CONTENT))
-    bound = properties.find(_w("dataBinding")) is not None
-    showing_placeholder = properties.find(_w("showingPlcHdr")) is not None
-    if showing_placeholder or is_placeholder(text, ""):
-        return _Sdt(options, None, text, bound)
-    return _Sdt(options, text, text, bound)
-
-
-def _plain_text(content: etree._Element) -> str:
-    """The text of a content control's content, whether it holds runs or paragraphs."""
-    paragraphs = list(content.iter(_P)) or [content]
-    return clean("\n".join("".join(t for t in _tokens(p) if isinstance(t, str))
-                           for p in paragraphs))
-
-
-def _split_blanks(tokens: list[_Token]) -> list[_Token]:
-    """Merge neighbouring text and cut it at underscore blanks."""
-    merged: list[_Token] = []
-    for token in tokens:
-        if isinstance(token, str) and merged and isinstance(merged[-1], str):
-            merged[-1] += token
-        else:
-            merged.append(token)
-    out: list[_Token] = []
-    for token in merged:
-        if not isinstance(token, str):
-            out.append(token)
-            continue
-        pieces = _BLANK.split(token)
-        for i, piece in enumerate(pieces):
-            if i:
-                out.append(_Blank())
-            out.append(piece)
-    return out
-
-
-def _label(text: str) -> str:
-    return one_line(clean(text)).strip(" :\t")
-
-
-@dataclass
-class _ContentBuilder:
-    """Turns the paragraphs of a cell (or one body paragraph) into prompt text and groups."""
-
-    texts: list[str] = field(default_factory=list)
-    pending: list[str] = field(default_factory=list)  # text waiting to become a group's prompt
-    groups: list[_Group] = field(default_factory=list)
-    counts: dict[str, int] = field(default_factory=lambda: {"checkbox": 0, "content_control": 0,
-                                                            "placeholder": 0})
-    open_boxes: bool = False  # the last group is a checkbox list later paragraphs may extend
-
-    def paragraph(self, tokens: list[_Token]) -> None:
-        pieces = _split_blanks(tokens)
-        if any(isinstance(p, _Box) for p in pieces):
-            self._box_paragraph(pieces)
-            return
-        line = ""
-        for k, piece in enumerate(pieces):
-            if isinstance(piece, str):
-                line += piece
-            elif isinstance(piece, _Sdt) and _inside_sentence(piece, pieces[k + 1:]):
-                line += piece.shown
-                self.counts["content_control"] += 1  # still numbered: writers count every control
-            elif isinstance(piece, _Sdt):
-                self._add("content_control", line, piece.options, piece.value, 1)
-                line = ""
-            else:
-                self._add("placeholder", line, (), None, 1)
-                line = ""
-        if clean(line):
-            self.texts.append(clean(line))
-            self.pending.append(clean(line))
-            self.open_boxes = False
-
-    def _add(self, control: Literal["checkbox", "content_control", "placeholder"], prefix: str,
-             options: tuple[str, ...], value: str | None, count: int) -> None:
-        if clean(prefix):
-            self.texts.append(clean(prefix))
-        prompt = _label(" ".join([*self.pending, prefix]))
-        self.groups.append(_Group(prompt, control, self.counts[control], options, value))
-        self.counts[control] += count
-        self.pending = []
-        self.open_boxes = False
-
-    def _box_paragraph(self, pieces: list[_Token]) -> None:
-        segments: list[str] = [""]
-        boxes: list[_Box] = []
-        for piece in pieces:
-            if isinstance(piece, _Box):
-                boxes.append(piece)
-                segments.append("")
-            elif isinstance(piece, str):
-                segments[-1] += piece
-        labels_follow = bool(clean(segments[-1])) or not clean(segments[0])
-        if labels_follow:
-            prefix, labels = segments[0], segments[1:]
-        else:  # "Encrypted?  Yes ☐  No ☐": the first segment holds the prompt and a label
-            prefix, first = _split_prompt(segments[0])
-            labels = [first, *segments[1:-1]]
-        options = tuple(_label(label) for label in labels)
-        ticked = [o for o, box in zip(options, boxes, strict=True) if box.checked]
-        value = "; ".join(ticked) if ticked else None
-        previous = self.groups[-1] if self.groups else None
-        if self.open_boxes and previous is not None and not clean(prefix):
-            merged_value = "; ".join(v for v in (previous.value, value) if v) or None
-            self.groups[-1] = replace(previous, options=previous.options + options,
-                                      value=merged_value)
-            self.counts["checkbox"] += len(boxes)
-        else:
-            self._add("checkbox", prefix, options, value, len(boxes))
-        self.open_boxes = True
-
-    def build(self, holds_table: bool = False) -> _Content:
-        return _Content("\n".join(self.texts), tuple(self.groups), holds_table)
-
-
-def _inside_sentence(control: _Sdt, rest: list[_Token]) -> bool:
-    """A content control that is a word of the sentence rather than its answer: one mapped to a
-    document property ("Does [CSP Name] have …?": Word shows the property there and refills it
-    from the document's data, so text written into it is lost), or one the sentence runs on
-    after in lower case ("documented by [Name of organization] and reviewed by …")."""
-    if control.bound:
-        return True
-    after = next((t for t in rest if not isinstance(t, str) or t.strip()), "")
-    return isinstance(after, str) and after.lstrip(" ,;")[:1].islower()
-
-
-def _split_prompt(segment: str) -> tuple[str, str]:
-    """'Do you encrypt?  Yes' -> ('Do you encrypt?', 'Yes'): cut at the last tab, '?' or ':'."""
-    for separator in ("\t", "?", ":"):
-        head, found, tail = segment.rpartition(separator)
-        if found and clean(tail):
-            return head + (found if separator != "\t" else ""), tail
-    return "", segment
-
-
-# ---------------------------------------------------------------------------------------------
-# Styles: which paragraphs are headings or captions
-
-
-@dataclass(frozen=True)
-class _Styles:
-    kinds: dict[str, _ParagraphKind]
-    numbered: frozenset[str]
-    default: _ParagraphKind = "body"
-
-    def kind(self, paragraph: etree._Element) -> _ParagraphKind:
-        properties = paragraph.find(_w("pPr"))
-        style = None
-        if properties is not None:
-            outline = properties.find(_w("outlineLvl"))
-            if outline is not None and outline.get(_VAL, "9").isdigit() and \
-                    int(outline.get(_VAL, "9")) < 9:
-                return "heading"
-            style = properties.find(_w("pStyle"))
-        if style is None:
-            return self.default
-        return self.kinds.get(style.get(_VAL, ""), "body")
-
-    def is_numbered(self, paragraph: etree._Element) -> bool:
-        properties = paragraph.find(_w("pPr"))
-        if properties is None:
-            return False
-        if properties.find(_w("numPr")) is not None:
-            return True
-        style = properties.find(_w("pStyle"))
-        return style is not None and style.get(_VAL, "") in self.numbered
-
-
-def _read_styles(root: etree._Element | None) -> _Styles:
-    if root is None:
-        return _Styles({}, frozenset())
-    table: dict[str, etree._Element] = {}
-    default = ""
-    for style in root.iter(_w("style")):
-        if style.get(_w("type")) == "paragraph" and style.get(_w("styleId")):
-            table[style.get(_w("styleId"), "")] = style
-            if _is_on(style, _w("default")) and style.get(_w("default")) is not None:
-                default = style.get(_w("styleId"), "")
-    kinds = {style_id: _style_kind(style_id, table) for style_id in table}
-    numbered = frozenset(i for i in table if _inherits(i, table, f"{_w('pPr')}/{_w('numPr')}"))
-    return _Styles(kinds, numbered, kinds.get(default, "body"))
-
-
-def _chain(style_id: str, table: dict[str, etree._Element]) -> Iterator[etree._Element]:
-    seen: set[str] = set()
-    while style_id in table and style_id not in seen:
-        seen.add(style_id)
-        style = table[style_id]
-        yield style
-        based_on = style.find(_w("basedOn"))
-        style_id = based_on.get(_VAL, "") if based_on is not None else ""
-
-
-def _inherits(style_id: str, table: dict[str, etree._Element], path: str) -> bool:
-    return any(style.find(path) is not None for style in _chain(style_id, table))
-
-
-def _style_kind(style_id: str, table: dict[str, etree._Element]) -> _ParagraphKind:
-    names = []
-    for style in _chain(style_id, table):
-        name = style.find(_w("name"))
-        names.append((name.get(_VAL, "") if name is not None else "").lower())
-    if any("caption" in name for name in names):
-        return "caption"
-    for style in _chain(style_id, table):
-        outline = style.find(f"{_w('pPr')}/{_w('outlineLvl')}")
-        if outline is not None and outline.get(_VAL, "9").isdigit():
-            return "heading" if int(outline.get(_VAL, "9")) < 9 else "body"
-    if any(re.fullmatch(r"heading \d|title|subtitle", name) for name in names):
-        return "heading"
-    return "body"
-
-
-# ---------------------------------------------------------------------------------------------
-# The body as a sequence of paragraphs and tables
-
-
-@dataclass(frozen=True)
-class _Paragraph:
-    index: int
-    kind: _ParagraphKind
-    numbered: bool
-    content: _Content
-
-    @property
-    def text(self) -> str:
-        return one_line(self.content.text)
-
-    @property
-    def location(self) -> Location:
-        return Location(kind="paragraph", paragraph=self.index)
-
-
-@dataclass(frozen=True)
-class _TableCell:
-    column: int
-    span: int
-    content: _Content
-    covered: bool  # continues a vertical merge: its content lives in the cell above
-    location: Location  # the cell's own, or the merge anchor's for a covered cell
-
-    @property
-    def text(self) -> str:
-        return self.content.text
-
-    def at(self, group: _Group) -> Location:
-        return replace(self.location, control=group.control, index=group.index)
-
-
-@dataclass(frozen=True)
-class _Table:
-    index: int
-    rows: list[list[_TableCell]]  # cells in column order, covered ones included
-    width: int
-    nested: list[_Table]
-
-    def anchors(self, r: int) -> list[_TableCell]:
-        return [c for c in self.rows[r] if not c.covered]
-
-
-_Item = _Paragraph | _Table
-
-
-@dataclass
-class _Document:
-    styles: _Styles
-    table_numbers: dict[etree._Element, int]
-    limits: Limits
-    paragraphs: int = 0
-
-    def body(self, container: etree._Element) -> Iterator[_Item]:
-        for child in container:
-            if child.tag == _P:
-                yield self._paragraph(child)
-            elif child.tag == _TBL:
-                yield self.table(child)
-            elif child.tag == _SDT:
-                control = _block_control(child)
-                content = _find(child, _SDT_CONTENT)
-                if control is None:
-                    yield from self.body(content)
-                else:  # the control's first paragraph is its slot; the rest only count
-                    for i, paragraph in enumerate(content.findall(_P)):
-                        yield self._paragraph(paragraph, [control] if i == 0 else [])
-            elif child.tag == _CUSTOM_XML:
-                yield from self.body(child)
-
-    def _paragraph(self, element: etree._Element, tokens: list[_Token] | None = None
-                   ) -> _Paragraph:
-        builder = _ContentBuilder()
-        builder.paragraph(_tokens(element) if tokens is None else tokens)
-        index = self.paragraphs
-        self.paragraphs += 1
-        return _Paragraph(index, self.styles.kind(element), self.styles.is_numbered(element),
-                          builder.build())
-
-    def table(self, element: etree._Element) -> _Table:
-        index = self.table_numbers[element]
-        rows: list[list[_TableCell]] = []
-        nested: list[_Table] = []
-        anchors: dict[int, Location] = {}  # column -> location of the open vertical merge
-        for r, row in enumerate(_children(element, _TR)):
-            if r >= self.limits.max_rows:
-                raise IngestError(f"table {index} has more than {self.limits.max_rows} rows")
-            cells: list[_TableCell] = []
-            column = _int_property(row.find(_w("trPr")), "gridBefore", 0)
-            for cell in _children(row, _TC):
-                properties = cell.find(_w("tcPr"))
-                span = max(1, _int_property(properties, "gridSpan", 1))
-                merge = properties.find(_w("vMerge")) if properties is not None else None
-                own = Location(kind="table", table=index, row=r, column=column)
-                covered = merge is not None and merge.get(_VAL, "continue") == "continue" and \
-                    column in anchors
-                if covered:
-                    content = _Content("")
-                    location = anchors[column]
-                else:
-                    content = self._cell_content(cell, nested)
-                    location = own
-                    if merge is not None:
-                        anchors[column] = own
-                    else:
-                        anchors.pop(column, None)
-                cells.append(_TableCell(column, span, content, covered, location))
-                column += span
-            rows.append(cells)
-        width = max((c.column + c.span for row in rows for c in row), default=0)
-        if width > self.limits.max_columns:
-            raise IngestError(f"table {index} has {width} columns, over the limit of "
-                              f"{self.limits.max_columns}")
-        return _Table(index, rows, width, nested)
-
-    def _cell_content(self, cell: etree._Element, nested: list[_Table]) -> _Content:
-        builder = _ContentBuilder()
-        box = cell_checkbox(cell)
-        if box is not None:  # the cell's text is only the box's glyph
-            builder.paragraph([box])
-            return builder.build()
-        before = len(nested)
-        self._fill(builder, cell, nested)
-        return builder.build(holds_table=len(nested) > before)
-
-    def _fill(self, builder: _ContentBuilder, container: etree._Element,
-              nested: list[_Table]) -> None:
-        for child in container:
-            if child.tag == _P:
-                builder.paragraph(_tokens(child))
-            elif child.tag == _TBL:
-                nested.append(self.table(child))
-            elif child.tag == _SDT:
-                control = _block_control(child)
-                if control is None:
-                    self._fill(builder, _find(child, _SDT_CONTENT), nested)
-                else:
-                    builder.paragraph([control])
-            elif child.tag == _CUSTOM_XML:
-                self._fill(builder, child, nested)
-
-
-def _block_control(sdt: etree._Element) -> _Sdt | None:
-    """A content control around whole paragraphs that is an answer slot: typed (text, date,
-    list) or showing its placeholder. An untyped one around several paragraphs or a table is
-    a wrapper whose content reads as usual."""
-    control = _content_control(sdt)
-    if not isinstance(control, _Sdt):
-        return None
-    properties = _find(sdt, _SDT_PR)
-    typed = any(properties.find(_w(kind)) is not None for kind in _ANSWER_CONTROL_TYPES)
-    content = _find(sdt, _SDT_CONTENT)
-    if typed or properties.find(_w("showingPlcHdr")) is not None:
-        return control
-    return control if content.find(_TBL) is None and len(content.findall(_P)) == 1 else None
-
-
-def cell_checkbox(cell: etree._Element) -> _Box | None:
-    """The checkbox of a cell that is itself a checkbox content control (a w:sdt around the
-    w:tc), or None."""
-    parent = cell.getparent()
-    if parent is None or parent.tag != _SDT_CONTENT:
-        return None
-    control = _content_control(parent.getparent())
-    return control if isinstance(control, _Box) else None
-
-
-def _children(element: etree._Element, tag: str) -> Iterator[etree._Element]:
-    """Rows of a table or cells of a row, looking through content-control and custom-XML
-    wrappers."""
-    for child in element:
-        if child.tag == tag:
-            yield child
-        elif child.tag in _WRAPPERS:
-            yield from _children(child, tag)
-
-
-def _int_property(properties: etree._Element | None, name: str, default: int) -> int:
-    if properties is None:
-        return default
-    found = properties.find(_w(name))
-    value = found.get(_VAL, "") if found is not None else ""
-    return int(value) if value.isdigit() else default
 
 
 # ---------------------------------------------------------------------------------------------
@@ -729,7 +155,7 @@ class _TableReader:
     answer rows, label | value rows, header rows over a single answer row, checkbox lists and
     checkbox matrices, in-cell prompts, section rows."""
 
-    def __init__(self, table: _Table, section: str, caption: str,
+    def __init__(self, table: Table, section: str, caption: str,
                  lead: _Prompt | None = None) -> None:
         self.table = table
         self.section = section
@@ -737,7 +163,7 @@ class _TableReader:
         self.lead = lead  # the paragraph above the table that asks to choose ("Check one.")
         self.reading = _Reading()
         self.paired: int | None = None  # the answer row of the last prompt paired with one
-        self.headers: dict[int, _TableCell] = {}  # column -> header cell in force
+        self.headers: dict[int, TableCell] = {}  # column -> header cell in force
         self.value_columns = _value_columns(table)
         self.title: _Prompt | None = None  # a one-cell row directly above the current row
         self.first = 0  # the first row read: where a header row may stand, or under a title
@@ -779,7 +205,7 @@ class _TableReader:
         self._label_value_row(anchors)
         return r + 1
 
-    def _title_row(self, r: int, cell: _TableCell) -> int:
+    def _title_row(self, r: int, cell: TableCell) -> int:
         text = one_line(cell.text)
         if _only_placeholders(text):
             self.reading.skipped.append(Skipped(cell.location, "placeholder", text))
@@ -790,7 +216,7 @@ class _TableReader:
             return r + 2
         fields = self.reading.fields
         label, written = _label_and_answer(cell.text)
-        if _COMMENT_LABEL.match(label) and fields and fields[-1].comment_location is None:
+        if COMMENT_LABEL.match(label) and fields and fields[-1].comment_location is None:
             # "Comments:" under the question above
             fields[-1].comment_location = cell.location
             fields[-1].existing_comment = written
@@ -845,14 +271,14 @@ class _TableReader:
         asking = any(looks_like_question(one_line(a.text)) for a in header)
         return asking or not any(_is_sentence(a.text) for a in below if a.text)
 
-    def _is_filled_pair(self, anchors: list[_TableCell]) -> bool:
+    def _is_filled_pair(self, anchors: list[TableCell]) -> bool:
         """A label next to a value already written in a value column ("Name | Jane Doe"): a
         row of a filled form, not column names."""
         return any(_is_label(left) and cell.column in self.value_columns and cell.text and
                    not cell.content.groups and not _is_hint(cell.text, left.text)
                    for left, cell in itertools.pairwise(anchors))
 
-    def _has_label_value(self, anchors: list[_TableCell]) -> bool:
+    def _has_label_value(self, anchors: list[TableCell]) -> bool:
         """A label next to an empty answer cell ("Street Address | "): a row of questions."""
         return any(_is_label(left) and cell.column in self.value_columns and
                    (cell.content.empty or (cell.content.groups and not cell.content.prompted))
@@ -864,7 +290,7 @@ class _TableReader:
         self._slot_field(prompt.text, prompt.location, answer, "")
         self.paired = r
 
-    def _is_header_row(self, r: int, anchors: list[_TableCell]) -> bool:
+    def _is_header_row(self, r: int, anchors: list[TableCell]) -> bool:
         """Column names over rows with slots; a sentence over a value column is an answer
         already given ("Part a | See section 11."), not a column name."""
         if len(anchors) < 2 or any(not a.text or a.content.groups for a in anchors):
@@ -881,14 +307,14 @@ class _TableReader:
         return any(a.content.empty or a.content.groups or a.column in self.value_columns
                    for a in below)
 
-    def _is_data_table(self, r: int, anchors: list[_TableCell]) -> bool:
+    def _is_data_table(self, r: int, anchors: list[TableCell]) -> bool:
         rows = self.table.rows
         after = range(r + 1, len(rows))
         return len(anchors) >= 2 and all(a.text and not a.content.groups for a in anchors) and \
             len(after) >= 2 and all(a.content.empty for a in self.table.anchors(len(rows) - 1)) \
             and all(not a.content.groups for i in after for a in self.table.anchors(i))
 
-    def _header_row(self, r: int, anchors: list[_TableCell]) -> int:
+    def _header_row(self, r: int, anchors: list[TableCell]) -> int:
         header_text = one_line(" | ".join(a.text for a in anchors))
         after = range(r + 1, len(self.table.rows))
         self.reading.skipped.append(Skipped(anchors[0].location, "header_row", header_text))
@@ -902,7 +328,7 @@ class _TableReader:
             return r + 2
         return r + 1
 
-    def _checkbox_row(self, r: int, anchors: list[_TableCell], title: _Prompt | None) -> int:
+    def _checkbox_row(self, r: int, anchors: list[TableCell], title: _Prompt | None) -> int:
         boxes = [(a, g) for a in anchors for g in a.content.groups if g.control == "checkbox"]
         texts = [a for a in anchors if a.text and not a.content.groups]
         unlabeled = [(a, g) for a, g in boxes if not g.prompt and not any(g.options)]
@@ -987,7 +413,7 @@ class _TableReader:
             next((one_line(a.text.split("\n")[0]) for a in anchors if a.text), "")
         return label, cell.at(group), group.value is not None
 
-    def _label_value_row(self, anchors: list[_TableCell]) -> None:
+    def _label_value_row(self, anchors: list[TableCell]) -> None:
         """Label | value pairs across a row; a cell with its own prompt and controls stands
         alone; text left over is guidance."""
         ref = ""
@@ -995,8 +421,8 @@ class _TableReader:
         if len(cells) >= 3 and cells[0].text and _is_ref(cells[0].text) and cells[1].text:
             ref = one_line(cells[0].text)
             cells = cells[1:]
-        label: _TableCell | None = None
-        leftover: list[_TableCell] = []
+        label: TableCell | None = None
+        leftover: list[TableCell] = []
         for cell in cells:
             content = cell.content
             if content.groups:
@@ -1026,7 +452,7 @@ class _TableReader:
             text = one_line(" | ".join(c.text for c in leftover))
             self.reading.skipped.append(Skipped(leftover[0].location, "instruction", text))
 
-    def _is_value(self, cell: _TableCell) -> bool:
+    def _is_value(self, cell: TableCell) -> bool:
         return cell.column in self.value_columns or bool(_BRACKETED.match(cell.text))
 
     def _header_text(self, column: int) -> str:
@@ -1034,7 +460,7 @@ class _TableReader:
         return one_line(header.text) if header is not None else ""
 
     # -- fields
-    def _slot_field(self, text: str, question_location: Location, cell: _TableCell,
+    def _slot_field(self, text: str, question_location: Location, cell: TableCell,
                     ref: str) -> None:
         groups = cell.content.groups
         if groups:
@@ -1050,15 +476,15 @@ class _TableReader:
         self.reading.fields.append(_Field(text, question_location, cell.location, self.section,
                                           options, existing, ref))
 
-    def _group_field(self, text: str, question_location: Location, cell: _TableCell,
-                     group: _Group, ref: str) -> None:
+    def _group_field(self, text: str, question_location: Location, cell: TableCell,
+                     group: Group, ref: str) -> None:
         options = tuple(o for o in group.options if o)
         self.reading.fields.append(_Field(text, question_location, cell.at(group), self.section,
                                           options, group.value, ref))
 
 
 
-def _is_label(cell: _TableCell) -> bool:
+def _is_label(cell: TableCell) -> bool:
     """Text that can name the cell to its right (a hint or a placeholder cannot)."""
     text = cell.text
     return bool(text) and not cell.content.groups and not _BRACKETED.match(text) and \
@@ -1076,7 +502,7 @@ def _label_and_answer(text: str) -> tuple[str, str | None]:
     lines = text.split("\n")
     for i, line in enumerate(lines):
         label = one_line(" ".join(lines[:i + 1]))
-        if line.rstrip().endswith(":") or _COMMENT_LABEL.match(label):
+        if line.rstrip().endswith(":") or COMMENT_LABEL.match(label):
             written = clean("\n".join(lines[i + 1:]))
             return label, written if written and not _is_hint(written, label) else None
     return one_line(text), None
@@ -1101,7 +527,7 @@ def _is_section_title(text: str) -> bool:
     return len(text) <= 100 and not text.endswith((".", ";")) and len(text.split()) <= 14
 
 
-def _value_columns(table: _Table) -> set[int]:
+def _value_columns(table: Table) -> set[int]:
     """Columns that hold answers next to labels: at least a third empty (or controls, or
     hints) where a label sits to their left, or mostly right of labels ending in ':' or '?'."""
     slots: dict[int, int] = {}
@@ -1126,7 +552,7 @@ def _value_columns(table: _Table) -> set[int]:
     return columns | _form_columns(table)
 
 
-def _form_columns(table: _Table) -> set[int]:
+def _form_columns(table: Table) -> set[int]:
     """Value columns of a label | value form whether or not it is filled in: every row that
     has text in the column pairs it with a short label on its left, and no row holds more
     than that pair (besides a printed ID or a bracketed placeholder)."""
@@ -1173,7 +599,7 @@ def _is_short_label(text: str) -> bool:
 # Whole tables
 
 
-def _grid(table: _Table, section: str) -> Grid:
+def _grid(table: Table, section: str) -> Grid:
     """The table as grid.interpret sees it: one Cell per grid column, merged cells pointing at
     their anchor, an answer cell's controls as its options and its current value as text."""
     rows: list[list[Cell]] = []
@@ -1190,7 +616,7 @@ def _grid(table: _Table, section: str) -> Grid:
     return Grid(f"table {table.index}", rows, lambda r, c: _slot(table.index, r, c), section)
 
 
-def _grid_cell(cell: _TableCell) -> Cell:
+def _grid_cell(cell: TableCell) -> Cell:
     content = cell.content
     if not content.groups:
         return Cell(content.text, cell.location)
@@ -1205,7 +631,7 @@ def _slot(table: int, row: int, column: int) -> Location:
     return Location(kind="table", table=table, row=row, column=column)
 
 
-def _read_table(table: _Table, section: str, caption: str, lead: _Prompt | None = None
+def _read_table(table: Table, section: str, caption: str, lead: _Prompt | None = None
                 ) -> _Reading:
     if all(c.content.empty for row in table.rows for c in row):
         return _Reading(skipped=[Skipped(_slot(table.index, 0, 0), "empty_table")])
@@ -1233,7 +659,7 @@ def _read_table(table: _Table, section: str, caption: str, lead: _Prompt | None 
     return reading
 
 
-def _reads_more(table: _Table, section: str, caption: str, questions: list[Question]) -> bool:
+def _reads_more(table: Table, section: str, caption: str, questions: list[Question]) -> bool:
     """The row-by-row reading finds every slot the grid found, and more that are prompts
     answered in their own cells ("Summary of advice:" with an answer under it), which the grid
     takes for section rows: a filled form whose label and value columns look like a grid."""
@@ -1249,12 +675,12 @@ def _reads_more(table: _Table, section: str, caption: str, questions: list[Quest
 class _Titled:
     """A table whose first row starts with a printed ID: one part of a question block."""
 
-    table: _Table
+    table: Table
     ref: str
     title: _Prompt
 
 
-def _titled(table: _Table) -> _Titled | None:
+def _titled(table: Table) -> _Titled | None:
     if len(table.rows) < 2:
         return None
     anchors = table.anchors(0)
@@ -1305,7 +731,7 @@ def _read_block(parts: list[_Titled], section: str) -> _Reading | None:
         reading.skipped.extend(table_reading.skipped)
         if part.title is not title and part.title.location not in prompts:
             reading.skipped.append(Skipped(part.title.location, "section_header", part.title.text))
-    reading.skipped.extend(Skipped(f.question_location, "secondary_field", _label(f.text))
+    reading.skipped.extend(Skipped(f.question_location, "secondary_field", label_text(f.text))
                            for f in fields if f is not main and f is not comment)
     return reading
 
@@ -1316,7 +742,7 @@ def _read_block(parts: list[_Titled], section: str) -> _Reading | None:
 
 @dataclass
 class _BodyReader:
-    items: list[_Item]
+    items: list[Item]
     out: Questionnaire
     section: str = ""
     fields: list[_Field] = field(default_factory=list)  # from paragraphs, not yet emitted
@@ -1330,7 +756,7 @@ class _BodyReader:
         for i, item in enumerate(self.items):
             if i in consumed:
                 continue
-            if isinstance(item, _Table):
+            if isinstance(item, Table):
                 self._table(item, i)
             elif item.kind == "heading":
                 self._flush_block()
@@ -1361,7 +787,7 @@ class _BodyReader:
         self.out.questions[:] = kept
 
     # -- tables
-    def _table(self, table: _Table, i: int) -> None:
+    def _table(self, table: Table, i: int) -> None:
         titled = _titled(table)
         if titled is not None:
             if self.block and self.block[0].ref != titled.ref and not self._completes(titled):
@@ -1409,12 +835,12 @@ class _BodyReader:
             j = i + step
             while 0 <= j < len(self.items):
                 item = self.items[j]
-                if not isinstance(item, _Paragraph) or item.text or item.content.groups:
+                if not isinstance(item, Paragraph) or item.text or item.content.groups:
                     break
                 j += step
             if 0 <= j < len(self.items):
                 item = self.items[j]
-                if isinstance(item, _Paragraph) and item.kind == "caption" and item.text:
+                if isinstance(item, Paragraph) and item.kind == "caption" and item.text:
                     return _CAPTION_LABEL.sub("", item.text).strip() or item.text
         return ""
 
@@ -1422,7 +848,7 @@ class _BodyReader:
         """The paragraph just above a table that asks to choose from it ("Check one."), after
         the short title it completes ("Threshold Analysis"), if any."""
         above = [item for item in self.items[max(0, i - 4):i] if
-                 not isinstance(item, _Paragraph) or item.text or item.content.groups]
+                 not isinstance(item, Paragraph) or item.text or item.content.groups]
         if not above or not _is_plain(above[-1]) or not _CHOOSE.match(above[-1].text):
             return None
         asking = above[-1]
@@ -1431,7 +857,7 @@ class _BodyReader:
         return _Prompt(text, asking.location)
 
     # -- paragraphs; returns the items taken as this one's answer (and guidance before it)
-    def _paragraph(self, paragraph: _Paragraph, i: int) -> list[int]:
+    def _paragraph(self, paragraph: Paragraph, i: int) -> list[int]:
         if paragraph.content.groups:
             self._paragraph_controls(paragraph, i)
             return []
@@ -1439,7 +865,7 @@ class _BodyReader:
         if text and _asks(text) and (boxed := self._answer_box(paragraph, i)):
             return boxed
         following = self.items[i + 1] if i + 1 < len(self.items) else None
-        if not text or not looks_like_question(text) or not isinstance(following, _Paragraph) \
+        if not text or not looks_like_question(text) or not isinstance(following, Paragraph) \
                 or following.kind != "body" or following.content.groups:
             return []
         ref, question = _leading_ref(text)
@@ -1458,7 +884,7 @@ class _BodyReader:
             return [i + 1]
         return []
 
-    def _answer_box(self, paragraph: _Paragraph, i: int) -> list[int]:
+    def _answer_box(self, paragraph: Paragraph, i: int) -> list[int]:
         """A question paragraph over its answer box: a table of one cell below it (blank
         lines and "Instructions:" boxes between), empty, a bare content control, a hint, or
         the answer once written. Returns the items it took, or [] when no box follows."""
@@ -1466,7 +892,7 @@ class _BodyReader:
         guidance: list[Skipped] = []
         for j in range(i + 1, len(self.items)):
             item = self.items[j]
-            if isinstance(item, _Paragraph):
+            if isinstance(item, Paragraph):
                 if item.kind != "body" or item.text or item.content.groups:
                     return []
                 continue
@@ -1496,7 +922,7 @@ class _BodyReader:
             return taken
         return []
 
-    def _paragraph_controls(self, paragraph: _Paragraph, i: int) -> None:
+    def _paragraph_controls(self, paragraph: Paragraph, i: int) -> None:
         for group in paragraph.content.groups:
             location = replace(paragraph.location, control=group.control, index=group.index)
             options = tuple(o for o in group.options if o)
@@ -1526,12 +952,12 @@ class _BodyReader:
                                       options, group.value, ref))
             self.options_paragraph = paragraph.index if group.control == "checkbox" else None
 
-    def _label_above(self, i: int) -> _Paragraph | None:
+    def _label_above(self, i: int) -> Paragraph | None:
         """The paragraph that labels a control standing on its own line."""
         j = i - 1
         while j >= 0:
             item = self.items[j]
-            if not isinstance(item, _Paragraph) or item.kind != "body" or item.content.groups:
+            if not isinstance(item, Paragraph) or item.kind != "body" or item.content.groups:
                 return None
             if item.text:
                 return item
@@ -1539,13 +965,13 @@ class _BodyReader:
         return None
 
 
-def _is_plain(item: _Item) -> bool:
+def _is_plain(item: Item) -> bool:
     """A body paragraph of text alone."""
-    return isinstance(item, _Paragraph) and item.kind == "body" and bool(item.text) and \
+    return isinstance(item, Paragraph) and item.kind == "body" and bool(item.text) and \
         not item.content.groups
 
 
-def _box_cell(table: _Table) -> _TableCell | None:
+def _box_cell(table: Table) -> TableCell | None:
     """The one cell of a table drawn as a box to write in (no nested table, no prompt)."""
     if len(table.rows) != 1 or table.nested:
         return None
@@ -1559,11 +985,11 @@ def _box_cell(table: _Table) -> _TableCell | None:
     return anchors[0]
 
 
-def _has_choice(table: _Table) -> bool:
+def _has_choice(table: Table) -> bool:
     return any(g.options for row in table.rows for c in row for g in c.content.groups)
 
 
-def _all_nested(table: _Table) -> Iterator[_Table]:
+def _all_nested(table: Table) -> Iterator[Table]:
     for nested in table.nested:
         yield nested
         yield from _all_nested(nested)
@@ -1576,17 +1002,8 @@ def _all_nested(table: _Table) -> Iterator[_Table]:
 def parse_docx(data: bytes, limits: Limits) -> Questionnaire:
     """Questions, answer slots and skipped blocks of a Word questionnaire."""
     try:
-        document, styles = _load(data, limits)
-        body = document.find(_w("body"))
-        if body is None:
-            raise IngestError("the Word document has no body")
-        table_numbers = {t: i for i, t in enumerate(body.iter(_TBL))}
-        if len(table_numbers) > limits.max_tables:
-            raise IngestError(f"the document has {len(table_numbers)} tables, over the limit of "
-                              f"{limits.max_tables}")
-        reader = _Document(_read_styles(styles), table_numbers, limits)
         questionnaire = Questionnaire(format="docx")
-        _BodyReader(list(reader.body(body)), questionnaire).read()
+        _BodyReader(read_body(data, limits), questionnaire).read()
         return questionnaire
     except IngestError:
         raise
@@ -1595,39 +1012,3 @@ def parse_docx(data: bytes, limits: Limits) -> Questionnaire:
     except Exception as exc:  # a reader bug must still reach the user as one clear line
         raise IngestError(f"could not read the Word document: {type(exc).__name__}: "
                           f"{one_line(str(exc))}") from None
-
-
-_PARSER = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False,
-                          huge_tree=False)
-
-
-def _load(
-    data: bytes, limits: Limits = DEFAULT_LIMITS
-) -> tuple[etree._Element, etree._Element | None]:
-    with zipfile.ZipFile(io.BytesIO(data)) as archive:
-        names = set(archive.namelist())
-        main = _target(archive, names, "_rels/.rels", "", _OFFICE_DOCUMENT) or "word/document.xml"
-        size = archive.getinfo(main).file_size
-        if size > limits.max_document_bytes:
-            # parsed whole: reading it takes over ten times its size in memory
-            raise IngestError(f"the Word document's text is {size / 1e6:.0f} MB of XML, over the "
-                              f"{limits.max_document_bytes / 1e6:.0f} MB limit")
-        folder, name = posixpath.split(main)
-        styles = _target(archive, names, posixpath.join(folder, "_rels", f"{name}.rels"), folder,
-                         _STYLES)
-        document = etree.fromstring(archive.read(main), _PARSER)
-        style_root = etree.fromstring(archive.read(styles), _PARSER) if styles else None
-    return document, style_root
-
-
-def _target(archive: zipfile.ZipFile, names: set[str], rels: str, folder: str,
-            relationship: str) -> str | None:
-    if rels not in names:
-        return None
-    for rel in etree.fromstring(archive.read(rels), _PARSER):
-        if rel.get("Type") == relationship and rel.get("TargetMode") != "External":
-            target = rel.get("Target", "")
-            path = target.lstrip("/") if target.startswith("/") else \
-                posixpath.normpath(posixpath.join(folder, target))
-            return path if path in names else None
-    return None

@@ -23,6 +23,9 @@ _INTERROGATIVE = re.compile(
     r"select|include|share|enter|give|name)\b",
     re.IGNORECASE,
 )
+# A label asking for remarks, in a cell of its own or over one ("Comments:", "Other notes").
+COMMENT_LABEL = re.compile(r"^((additional|other|your) )?(comments?|notes?|remarks?|"
+                           r"explanation)\s*:?$", re.IGNORECASE)
 _TRAILING_REFERENCE = re.compile(r"\s*\([^()]{1,40}\)\s*$")
 _YES_NO_START = re.compile(
     r"^\s*(¿|\d+[.)]\s*)?(do|does|did|is|are|was|were|have|has|had|can|could|will|would|should|"

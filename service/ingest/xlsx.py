@@ -6,7 +6,6 @@ import datetime as dt
 import io
 import itertools
 import operator
-import posixpath
 import re
 import warnings
 import zipfile
@@ -21,19 +20,16 @@ from openpyxl.worksheet._read_only import ReadOnlyWorksheet
 
 from .grid import AnswerCodes, Cell, Grid, interpret
 from .model import IngestError, Location, Question, Questionnaire, Skipped
+from .ooxml import SPREADSHEETML, sheet_parts, workbook_part
 from .source import Limits
 from .text import NA_WORDS, NO_WORDS, YES_WORDS, clean, normalise_choice, split_choices
 
-_MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
-_REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
-_PKG_REL = "http://schemas.openxmlformats.org/package/2006/relationships"
 _XM = "http://schemas.microsoft.com/office/excel/2006/main"
 _X14 = "http://schemas.microsoft.com/office/spreadsheetml/2009/9/main"
 _TRAILING_EMPTY_ROWS = 5_000
 _EXCEL_MAX_COLUMNS = 16_384  # XFD: a row listing more cells than this is not a spreadsheet
 _SST_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sharedStrings+xml"
 _CT = "http://schemas.openxmlformats.org/package/2006/content-types"
-_PARSER = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False)
 
 # Sheets written for the requester, not the respondent. Generic words, not template names.
 _HELPER_SHEET = re.compile(
@@ -59,7 +55,7 @@ class _SheetXml:
 
 def parse_xlsx(data: bytes, limits: Limits, macro_enabled: bool = False) -> Questionnaire:
     archive = zipfile.ZipFile(io.BytesIO(data))
-    sheets = _sheet_parts(archive)
+    sheets = sheet_parts(archive)
     if len(sheets) > limits.max_sheets:
         raise IngestError(
             f"the workbook has {len(sheets)} sheets, over the limit of {limits.max_sheets}"
@@ -160,43 +156,15 @@ def _load(data: bytes) -> Workbook:
         ) from None
 
 
-def _xml(archive: zipfile.ZipFile, part: str) -> etree._Element:
-    try:
-        return etree.fromstring(archive.read(part), _PARSER)
-    except KeyError:
-        raise IngestError(f"the workbook is corrupt: {part} is missing") from None
-    except etree.XMLSyntaxError as exc:
-        raise IngestError(f"the workbook is corrupt: {part}: {exc}") from None
-
-
-def _sheet_parts(archive: zipfile.ZipFile) -> dict[str, tuple[str, str]]:
-    """Sheet name -> (zip part, visibility), in workbook order."""
-    book = _xml(archive, "xl/workbook.xml")
-    rels = _xml(archive, "xl/_rels/workbook.xml.rels")
-    targets = {
-        rel.get("Id"): rel.get("Target", "") for rel in rels.iter(f"{{{_PKG_REL}}}Relationship")
-    }
-    sheets: dict[str, tuple[str, str]] = {}
-    for sheet in book.iter(f"{{{_MAIN}}}sheet"):
-        target = targets.get(sheet.get(f"{{{_REL}}}id"), "")
-        part = (
-            target.lstrip("/")
-            if target.startswith("/")
-            else posixpath.normpath(posixpath.join("xl", target))
-        )
-        sheets[sheet.get("name", "")] = (part, sheet.get("state", "visible"))
-    return sheets
-
-
 def _read_sheet_xml(archive: zipfile.ZipFile, part: str, name: str, limits: Limits) -> _SheetXml:
     found = _SheetXml()
     try:
         stream = archive.open(part)
     except KeyError:
         raise IngestError(f"the workbook is corrupt: sheet {name!r} is missing") from None
-    cell_tag, row_tag = f"{{{_MAIN}}}c", f"{{{_MAIN}}}row"
-    classic, x14 = f"{{{_MAIN}}}dataValidation", f"{{{_X14}}}dataValidation"
-    merge, column = f"{{{_MAIN}}}mergeCell", f"{{{_MAIN}}}col"
+    cell_tag, row_tag = f"{{{SPREADSHEETML}}}c", f"{{{SPREADSHEETML}}}row"
+    classic, x14 = f"{{{SPREADSHEETML}}}dataValidation", f"{{{_X14}}}dataValidation"
+    merge, column = f"{{{SPREADSHEETML}}}mergeCell", f"{{{SPREADSHEETML}}}col"
     cells = position = 0  # cells in the current row, and the column of the last one
     try:
         for _, element in etree.iterparse(
@@ -204,7 +172,7 @@ def _read_sheet_xml(archive: zipfile.ZipFile, part: str, name: str, limits: Limi
         ):
             tag = element.tag
             if tag == cell_tag:
-                if element.find(f"{{{_MAIN}}}f") is not None:
+                if element.find(f"{{{SPREADSHEETML}}}f") is not None:
                     found.formulas.add(element.get("r", ""))
                 ref = element.get("r")
                 position = (
@@ -237,7 +205,7 @@ def _read_sheet_xml(archive: zipfile.ZipFile, part: str, name: str, limits: Limi
                 first, last = int(element.get("min", "1")), int(element.get("max", "1"))
                 found.hidden_columns.update(range(first - 1, min(last, limits.max_columns)))
             elif tag == classic and element.get("type") == "list":
-                formula = element.findtext(f"{{{_MAIN}}}formula1") or ""
+                formula = element.findtext(f"{{{SPREADSHEETML}}}formula1") or ""
                 found.validations.append((formula, element.get("sqref", "")))
             elif tag == x14 and element.get("type") == "list":
                 formula = element.findtext(f"{{{_X14}}}formula1/{{{_XM}}}f") or ""
@@ -250,8 +218,8 @@ def _read_sheet_xml(archive: zipfile.ZipFile, part: str, name: str, limits: Limi
 
 
 def _has_value(cell: etree._Element) -> bool:
-    value = cell.findtext(f"{{{_MAIN}}}v") or ""
-    inline = cell.find(f"{{{_MAIN}}}is")
+    value = cell.findtext(f"{{{SPREADSHEETML}}}v") or ""
+    inline = cell.find(f"{{{SPREADSHEETML}}}is")
     return bool(value.strip() or (inline is not None and "".join(inline.itertext()).strip()))
 
 
@@ -261,7 +229,7 @@ def _check_shared_strings(archive: zipfile.ZipFile, limits: Limits) -> None:
     Found the way openpyxl finds it (by content type). lxml also refuses what Excel never writes:
     nesting deeper than 256 and text nodes over 10 MB (a cell holds at most 32,767 characters).
     """
-    types = _xml(archive, "[Content_Types].xml")
+    types = workbook_part(archive, "[Content_Types].xml")
     part = next(
         (
             o.get("PartName", "").lstrip("/")
@@ -277,7 +245,7 @@ def _check_shared_strings(archive: zipfile.ZipFile, limits: Limits) -> None:
         with archive.open(part) as stream:
             for _, element in etree.iterparse(
                 stream,
-                tag=f"{{{_MAIN}}}si",
+                tag=f"{{{SPREADSHEETML}}}si",
                 resolve_entities=False,
                 no_network=True,
                 huge_tree=False,
