@@ -114,7 +114,12 @@ def test_safe_filename_keeps_a_plain_last_component() -> None:
 
 
 def test_confidence_bands() -> None:
-    assert [confidence_band(c) for c in (0.95, 0.8, 0.79, 0.5, 0.49)] == [
+    """High is the engine's bar for an automatic answer, medium its bar for counting a gap."""
+    from service.answering import Thresholds
+
+    bars = Thresholds()
+    assert [confidence_band(c) for c in (0.999, bars.control, bars.control - 0.01, bars.gap,
+                                         bars.gap - 0.01)] == [
         "high", "high", "medium", "medium", "low"]
 
 
