@@ -216,30 +216,39 @@ CONCEPTS: dict[str, tuple[str, ...]] = {
 
 
 @lru_cache(maxsize=1)
-def _phrases() -> tuple[tuple[tuple[str, ...], str], ...]:
-    """(phrase as stems, concept), longest phrases first so "audit log" wins over "log"."""
+def _phrases_by_first_stem() -> dict[str, tuple[tuple[tuple[str, ...], str], ...]]:
+    """(phrase as stems, concept) by the phrase's first stem. A phrase two concepts share
+    belongs to neither."""
     owners: dict[tuple[str, ...], set[str]] = {}
     for concept, members in CONCEPTS.items():
         for member in members:
             phrase = tuple(s for s in stems(member) if "-" not in s) or tuple(stems(member))
             owners.setdefault(phrase, set()).add(concept)
-    unique = [(phrase, next(iter(c))) for phrase, c in owners.items() if len(c) == 1]
-    return tuple(sorted(unique, key=lambda item: (-len(item[0]), item[0], item[1])))
+    by_first: dict[str, list[tuple[tuple[str, ...], str]]] = {}
+    for phrase, concepts_of in owners.items():
+        if len(concepts_of) == 1:
+            by_first.setdefault(phrase[0], []).append((phrase, next(iter(concepts_of))))
+    return {first: tuple(found) for first, found in by_first.items()}
 
 
 def concept_spans(sequence: list[str]) -> list[tuple[str, int, int]]:
-    """(concept, start, end) for each phrase found in a sequence of stems, non-overlapping."""
+    """(concept, start, end) for each phrase found in a sequence of stems; where phrases
+    overlap the longest wins ("audit log" over "log")."""
+    index = _phrases_by_first_stem()
+    found = [
+        (phrase, start, concept)
+        for start, first in enumerate(sequence)
+        for phrase, concept in index.get(first, ())
+        if tuple(sequence[start : start + len(phrase)]) == phrase
+    ]
     taken = [False] * len(sequence)
     spans = []
-    for phrase, concept in _phrases():
-        size = len(phrase)
-        for start in range(len(sequence) - size + 1):
-            if tuple(sequence[start : start + size]) == phrase and not any(
-                taken[start : start + size]
-            ):
-                spans.append((concept, start, start + size))
-                for i in range(start, start + size):
-                    taken[i] = True
+    for phrase, start, concept in sorted(found, key=lambda f: (-len(f[0]), f[0], f[1])):
+        end = start + len(phrase)
+        if not any(taken[start:end]):
+            spans.append((concept, start, end))
+            for i in range(start, end):
+                taken[i] = True
     return sorted(spans, key=lambda span: span[1])
 
 
