@@ -44,7 +44,7 @@ class Calibration:
 
 
 # Fitted on every labelled family by `candor eval --fit` (see README, "Matching quality").
-CALIBRATION = Calibration((2.2646, 5.6514, 1.6337, -0.0238), -4.0291)
+CALIBRATION = Calibration((2.1245, 5.6275, 1.5829, 0.02), -3.9363)
 
 
 def fit(samples: Sequence[tuple[MatchSignals, bool]], l2: float = 0.01) -> Calibration:
