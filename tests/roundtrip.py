@@ -11,10 +11,12 @@ from dataclasses import replace
 from pathlib import Path
 
 from lxml import etree
+from openpyxl.utils.cell import column_index_from_string, coordinate_from_string, get_column_letter
 
 from service.answering import Answer, AnsweredQuestion, AnsweredQuestionnaire
 from service.controls import KnowledgeBase
-from service.export import ExportResult, export_filled
+from service.export import ExportResult, Write, export_filled
+from service.export.plan import MARK, marked
 from service.ingest import Location, Questionnaire, parse
 from service.ingest.docx_model import Content, Paragraph, Table, read_body
 from service.ingest.ooxml import sheet_parts
@@ -97,6 +99,22 @@ def _without(sheet: etree._Element, cells: set[str], rows: set[str]) -> bytes:
     return etree.tostring(sheet)
 
 
+def _cells_written(write: Write) -> list[str]:
+    """The cells a write may change: its slot, or for a mark slot every option's column."""
+    if write.location.control != "mark":
+        return [write.location.cell or ""]
+    letters, row = coordinate_from_string(write.location.cell or "")
+    first = column_index_from_string(letters)
+    return [f"{get_column_letter(first + i)}{row}" for i in range(len(write.options))]
+
+
+def mark_cells(write: Write) -> list[tuple[Location, bool]]:
+    """A mark write's option cells in a Word table, each with whether it gets the mark."""
+    location = replace(write.location, control=None)
+    return [(replace(location, column=(location.column or 0) + i), chosen)
+            for i, chosen in enumerate(marked(write.options, write.text))]
+
+
 def assert_xlsx_round_trip(source: Path, questionnaire: Questionnaire, result: ExportResult,
                            out: Path) -> None:
     original, filled = source.read_bytes(), out.read_bytes()
@@ -111,7 +129,8 @@ def assert_xlsx_round_trip(source: Path, questionnaire: Questionnaire, result: E
     for name, old in old_sheets.items():
         new = new_sheets[name]
         assert _counts(old) == _counts(new), f"{name}: validations or merges changed"
-        written = {w.location.cell or "" for w in result.written if w.location.sheet == name}
+        written = {cell for w in result.written if w.location.sheet == name
+                   for cell in _cells_written(w)}
         old_cells, new_cells = _cells(old), _cells(new)
         for ref in written & old_cells.keys():
             assert new_cells[ref].get("s") == old_cells[ref].get("s"), f"{name}!{ref} restyled"
@@ -169,6 +188,12 @@ def assert_docx_round_trip(source: Path, result: ExportResult, out: Path) -> Non
 
     old, new = docx_slots(source.read_bytes()), docx_slots(out.read_bytes())
     written = {w.location: w for w in result.written}
+    # a mark slot: the mark in the chosen option's cell only
+    marks = {cell: chosen for w in written.values() if w.location.control == "mark"
+             for cell, chosen in mark_cells(w)}
+    for cell, chosen in marks.items():
+        assert new.get(cell) == (MARK if chosen else ""), str(cell)
+    written = {location: w for location, w in written.items() if location.control != "mark"}
     # every slot written reads back as written (a label's own cell: after the label)
     for location, write in written.items():
         value = new.get(location) or ""
@@ -181,7 +206,8 @@ def assert_docx_round_trip(source: Path, result: ExportResult, out: Path) -> Non
     # later options, which run on into the next cells of the same table
     run_on = {w.location.table for w in written.values() if w.location.control == "checkbox"}
     for location, value in old.items():
-        if location in written or (location.control == "checkbox" and location.table in run_on):
+        if location in written or location in marks or \
+                (location.control == "checkbox" and location.table in run_on):
             continue
         assert new.get(location) == value, str(location)
 

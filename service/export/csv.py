@@ -9,7 +9,7 @@ import io
 
 from service.ingest.source import decode_text
 
-from .plan import NotWritten, Write
+from .plan import MARK, NotWritten, Write, marked
 
 _BOM = b"\xef\xbb\xbf"
 
@@ -30,9 +30,14 @@ def fill_csv(source: bytes, writes: list[Write]) -> tuple[bytes, list[Write], li
             refused.append(NotWritten(write.ref, write.role, str(write.location),
                                       "not a field of this file"))
             continue
+        if write.location.control == "mark":
+            # the mark in the chosen option's column, none left in the others
+            values = [MARK if chosen else "" for chosen in marked(write.options, write.text)]
+        else:
+            values = [write.text]
         record = records[row - 1]
-        record.extend([""] * (column - len(record)))
-        record[column - 1] = write.text
+        record.extend([""] * (column - 1 + len(values) - len(record)))
+        record[column - 1:column - 1 + len(values)] = values
         written.append(write)
     out = io.StringIO(newline="")
     line_end = "\r\n" if "\r\n" in text else "\n"

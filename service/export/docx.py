@@ -13,6 +13,7 @@ import copy
 import io
 import zipfile
 from collections.abc import Iterator
+from dataclasses import replace
 
 from lxml import etree
 
@@ -45,7 +46,7 @@ from service.ingest.ooxml import (
 from service.ingest.text import COMMENT_LABEL
 
 from .files import rezip
-from .plan import CHOICE_SEPARATOR, NotWritten, Write
+from .plan import CHOICE_SEPARATOR, MARK, NotWritten, Write, marked
 
 _XML_SPACE = "{http://www.w3.org/XML/1998/namespace}space"
 # Where ingest never looks for visible controls: deleted text, text boxes, fallback copies.
@@ -93,8 +94,11 @@ class _Body:
             self.boxes_of.setdefault(_owner(box), []).append(box)
 
     def fill(self, write: Write) -> None:
-        container = self._container(write.location)
         control = write.location.control
+        if control == "mark":
+            self._mark(write)
+            return
+        container = self._container(write.location)
         index = write.location.index or 0
         if control == "checkbox":
             self._tick(container, index, write)
@@ -107,6 +111,18 @@ class _Body:
             _set_cell_text(container, write.text, write.after_label)
         else:
             _set_paragraph_text(container, write.text)
+
+    def _mark(self, write: Write) -> None:
+        """The mark in the chosen option's cell, the i-th grid column from the slot's; the
+        other options' cells emptied of any mark."""
+        cells = [self._container(replace(write.location, column=(write.location.column or 0) + i,
+                                         control=None))
+                 for i in range(len(write.options))]
+        for cell, chosen in zip(cells, marked(write.options, write.text), strict=True):
+            if chosen:
+                _set_cell_text(cell, MARK, after_label=False)
+            elif "".join(t.text or "" for t in cell.iter(T)).strip():
+                _set_cell_text(cell, "", after_label=False)
 
     def _container(self, location: Location) -> etree._Element:
         """The w:tc or w:p the location names."""

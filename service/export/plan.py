@@ -15,6 +15,15 @@ CHOICE_SEPARATOR = "; "  # how ingest joins several ticked options; written back
 FORMULA_CELL = "formula cell, not overwritten"
 NO_COMMENT_SLOT = "no comment slot"
 NEEDS_REVIEW_NO_ANSWER = "needs review, no answer"
+NEEDS_REVIEW_NO_MARK = "needs review: no column marked"
+MARK = "X"  # what goes in the column of the chosen option of a mark slot
+
+
+def marked(options: tuple[str, ...], text: str) -> list[bool]:
+    """For a mark slot ("Yes | No | N/A" columns): whether the column of each option, the i-th
+    from the slot's, gets the mark."""
+    chosen = set(text.split(CHOICE_SEPARATOR))
+    return [option in chosen for option in options]
 
 
 @dataclass(frozen=True)
@@ -93,6 +102,10 @@ def plan_answers(
             continue
         if question.answer_formula:
             refused.append(NotWritten(ref, "answer", where, FORMULA_CELL))
+            continue
+        if question.answer_location.control == "mark" and answer.status == "needs_review":
+            # a mark is a bare claim: one a person has not confirmed is not made
+            refused.append(NotWritten(ref, "answer", where, NEEDS_REVIEW_NO_MARK))
             continue
         value = fit_options(answer.value, question.options)
         if value is None:

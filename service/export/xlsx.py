@@ -14,12 +14,12 @@ import zipfile
 from collections.abc import Callable
 
 from lxml import etree
-from openpyxl.utils.cell import column_index_from_string, coordinate_from_string
+from openpyxl.utils.cell import column_index_from_string, coordinate_from_string, get_column_letter
 
 from service.ingest.ooxml import SPREADSHEETML, sheet_parts
 
 from .files import rezip
-from .plan import FORMULA_CELL, NotWritten, Write
+from .plan import FORMULA_CELL, MARK, NotWritten, Write, marked
 
 _XML_SPACE = "{http://www.w3.org/XML/1998/namespace}space"
 _ROW, _CELL, _FORMULA = f"{{{SPREADSHEETML}}}row", f"{{{SPREADSHEETML}}}c", f"{{{SPREADSHEETML}}}f"
@@ -69,17 +69,34 @@ def _patch_sheet(xml: bytes, writes: list[Write], written: list[Write],
         if row is None:
             row = _insert(sheet_data, _ROW, row_number, rows, {"r": str(row_number)})
         cells = _numbered(row, _CELL, _column_of)
-        cell = cells.get(column)
-        if cell is None:
-            cell = _insert(row, _CELL, column, cells, {"r": f"{column_letters}{row_number}"},
-                           style=_default_style(root, row, column))
-            _widen_spans(row, column)
-        if cell.find(_FORMULA) is not None:
+        if write.location.control == "mark":
+            # the mark in the chosen option's column, none left in the others
+            values = [MARK if chosen else "" for chosen in marked(write.options, write.text)]
+        else:
+            values = [write.text]
+        targets = [(column + i, value) for i, value in enumerate(values)]
+        if any(_is_formula(cells.get(c)) for c, _ in targets):
             refused.append(_refuse(write, FORMULA_CELL))
             continue
-        _set_text(cell, write.text)
+        for target, value in targets:
+            cell = cells.get(target)
+            if cell is None and not value:
+                continue  # an empty column stays as it is
+            if cell is None:
+                letters = get_column_letter(target)
+                cell = _insert(row, _CELL, target, cells, {"r": f"{letters}{row_number}"},
+                               style=_default_style(root, row, target))
+                _widen_spans(row, target)
+            if value:
+                _set_text(cell, value)
+            else:
+                _clear(cell)
         written.append(write)
     return etree.tostring(root, xml_declaration=True, encoding="UTF-8", standalone=True)
+
+
+def _is_formula(cell: etree._Element | None) -> bool:
+    return cell is not None and cell.find(_FORMULA) is not None
 
 
 def _numbered(parent: etree._Element, tag: str,
@@ -131,6 +148,16 @@ def _widen_spans(row: etree._Element, column: int) -> None:
     first, _, last = spans.partition(":")
     if first.isdigit() and last.isdigit():
         row.set("spans", f"{min(int(first), column)}:{max(int(last), column)}")
+
+
+def _clear(cell: etree._Element) -> None:
+    """The cell emptied of its value (a mark in another option's column); its style stays."""
+    if cell.find(_VALUE) is None and cell.find(_INLINE) is None:
+        return
+    for old in (*cell.findall(_VALUE), *cell.findall(_INLINE)):
+        cell.remove(old)
+    for attribute in ("cm", "vm", "t"):
+        cell.attrib.pop(attribute, None)
 
 
 def _set_text(cell: etree._Element, text: str) -> None:

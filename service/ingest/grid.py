@@ -15,6 +15,7 @@ from .model import Location, Question, Skipped
 from .text import (
     NA_WORDS,
     infer_answer_type,
+    is_choice_word,
     is_end_marker,
     is_placeholder,
     looks_like_id,
@@ -59,7 +60,8 @@ AnswerCodes = Mapping[str, tuple[str, ...]]  # answer-type code -> allowed optio
 _ROLE_PATTERNS: dict[str, re.Pattern[str]] = {
     "answer": re.compile(
         r"^((vendor|supplier|solution provider|provider|your|company|institution|customer|"
-        r"respondent)'?s? )?(answers?|responses?|reply|respuestas?|r[ée]ponses?|antworte?n?|"
+        r"respondent|csp|cloud provider|service provider)'?s? )?([a-z]{2,6} (?=answer|response))?"
+        r"(answers?|responses?|reply|respuestas?|r[ée]ponses?|antworte?n?|"
         r"risposta|resposta|yes ?/ ?no( ?/ ?n/?a)?|y/n|compliance|compliant\??|"
         r"((implementation|compliance|control|current|assessment) )?status|implemented\??|"
         r"selection|result)( \(.*\))?:?$"
@@ -69,9 +71,13 @@ _ROLE_PATTERNS: dict[str, re.Pattern[str]] = {
         r"remarks?|explanation|justification|details|information|evidence|"
         r"comentarios?|observaciones|notas|explicaci[óo]n|commentaires?|kommentare?)"
         r"( \(.*\))?( / .*)?:?$|^additional (information|details|comments)( \(.*\))?$"
+        # how the respondent meets it, in their words
+        r"|^((vendor|supplier|provider|csp|your) )?(implementation|capability|solution) "
+        r"(description|details|statement)( \(.*\))?$|^describe (the |your )?(capability|"
+        r"implementation|solution|how)\b.{0,40}$"
     ),
     "question": re.compile(
-        r"^((assessment|vendor) )?(questions?|question text|requirements?|"
+        r"^((assessment|vendor|[a-z]+ assessment) )?(questions?|question text|requirements?|"
         r"requirement text|controls?|control (description|statement|text)|criteria|item|"
         r"preguntas?|requisitos?|questions?/requirements?|inquiry|query|prompt)( \(.*\))?:?$"
     ),
@@ -99,6 +105,8 @@ class _Layout:
     comment_col: int | None
     excluded: frozenset[int]  # columns named for the requester/analyst
     edge: int  # first column past the table: where answers go when it has no answer column
+    marks: tuple[int, ...] = ()  # "Yes | No | N/A" columns: the answer is a mark in one of them
+    mark_options: tuple[str, ...] = ()  # their headings, the options
 
 
 def _norm(text: str) -> str:
@@ -113,12 +121,15 @@ def header_roles(row: list[Cell]) -> dict[str, int]:
     # later, from the data
     more: dict[str, list[int]] = {"id": [], "comment": []}
     filled = 0
+    marks = _mark_columns(row)
     for col, cell in enumerate(row):
         if not cell.text:
             continue
         filled += 1
         if len(cell.text) > 60:
             return {}
+        if col in marks:
+            continue
         label = _norm(cell.text)
         for role, pattern in _ROLE_PATTERNS.items():
             if pattern.match(label):
@@ -131,15 +142,56 @@ def header_roles(row: list[Cell]) -> dict[str, int]:
                 break
     named = len(roles) + len(other) + len(more["comment"])
     title_and_answer = "answer" in roles and filled <= 2
-    # what makes it a questionnaire's header: a question or answer column, or two columns
-    # for the respondent's remarks ("Evidence | Notes")
+    # what makes it a questionnaire's header: a question or answer column, two columns for the
+    # respondent's remarks ("Evidence | Notes"), or answer headings to mark ("Yes | No | N/A")
+    # alone or beside other named columns (a row of questions may also read "Yes", "No")
     responses = {"answer", "question"} & roles.keys() or more["comment"]
-    if not title_and_answer and (named < _MIN_HEADER_ROLES or not responses):
+    if marks and (named or filled == len(marks)):
+        roles.update({f"mark{i}": col for i, col in enumerate(marks)})
+    elif not title_and_answer and (named < _MIN_HEADER_ROLES or not responses):
         return {}
     roles.update({f"other{i}": col for i, col in enumerate(other)})
     for role, columns in more.items():
         roles.update({f"{role}{i}": col for i, col in enumerate(columns, start=1)})
     return roles
+
+
+def _mark_columns(row: list[Cell]) -> list[int]:
+    """The longest run (two or more) of adjacent cells headed by answers ("Yes | No | N/A",
+    "Compliant | Partially compliant | Not compliant")."""
+    best: list[int] = []
+    run: list[int] = []
+    for col, cell in enumerate(row):
+        if cell.text and len(cell.text) <= 30 and is_choice_word(cell.text):
+            run.append(col)
+            if len(run) > len(best):
+                best = list(run)
+        else:
+            run = []
+    return best if len(best) >= 2 else []
+
+
+def _marks(roles: dict[str, int]) -> list[int]:
+    return sorted(col for role, col in roles.items() if role.startswith("mark"))
+
+
+def _with_subheaders(headers: dict[int, dict[str, int]]) -> dict[int, dict[str, int]]:
+    """A header row of answer headings under a header naming the other columns ("Question |
+    Response | Comments" over " | Yes | No | N/A | "): one header of both rows, the headings
+    replacing the umbrella they stand under."""
+    merged = dict(headers)
+    for r in sorted(headers):
+        above = merged.get(r - 1)
+        marks = _marks(headers[r])
+        if above is None or not marks or _marks(above):
+            continue
+        roles = {**above, **headers[r]}
+        if roles.get("answer") in marks or (
+            "answer" in roles and marks[0] <= roles["answer"] <= marks[-1]
+        ):
+            del roles["answer"]
+        merged[r - 1] = merged[r] = roles
+    return merged
 
 
 def interpret(grid: Grid, answer_codes: AnswerCodes | None = None) -> GridResult:
@@ -148,7 +200,9 @@ def interpret(grid: Grid, answer_codes: AnswerCodes | None = None) -> GridResult
     result = GridResult()
     if not rows:
         return result
-    headers = {r: roles for r, row in enumerate(rows) if (roles := header_roles(row))}
+    headers = _with_subheaders(
+        {r: roles for r, row in enumerate(rows) if (roles := header_roles(row))}
+    )
     layouts = _layouts(rows, headers)
     if not layouts:
         return result
@@ -158,6 +212,7 @@ def interpret(grid: Grid, answer_codes: AnswerCodes | None = None) -> GridResult
     section = grid.section
     previous: Question | None = None
     formula_answers = 0
+    asked: dict[_Layout, list[list[Cell]]] = {}  # the rows of each layout's questions
     for r, row in enumerate(rows):
         layout = _layout_at(layouts, r)
         if r in headers:
@@ -200,7 +255,8 @@ def interpret(grid: Grid, answer_codes: AnswerCodes | None = None) -> GridResult
             )
             previous = None
             continue
-        if not ref and not _is_question_row(row, texts, layout, uses_ids):
+        above_header = layout.header_row is not None and r < layout.header_row
+        if not ref and not _is_question_row(row, texts, layout, uses_ids, above_header):
             if uses_ids and previous is not None and _only_question_text(texts, layout) and \
                     not _starts_section(previous, question_text):
                 # the second line of a question that spans two rows
@@ -229,10 +285,31 @@ def interpret(grid: Grid, answer_codes: AnswerCodes | None = None) -> GridResult
         formula_answers += row[layout.answer_col].formula if layout.answer_col is not None else 0
         result.questions.append(question)
         result.skipped.extend(notes)
+        asked.setdefault(layout, []).append(row)
         previous = question
     result.derived = len(result.questions) >= 3 and formula_answers > len(result.questions) / 2
     _set_aside_template_defaults(result)
+    for layout, question_rows in asked.items():
+        result.skipped.extend(_other_response_columns(rows, layout, question_rows))
     return result
+
+
+def _other_response_columns(
+    rows: list[list[Cell]], layout: _Layout, question_rows: list[list[Cell]]
+) -> list[Skipped]:
+    """Columns beside the answer that also offer the respondent a list on most question rows
+    (an ownership or applicability dropdown): reported, as nothing is written there."""
+    if layout.header_row is None:
+        return []
+    taken = {layout.id_col, layout.question_col, layout.answer_col, layout.comment_col,
+             *layout.marks, *layout.excluded}
+    header = rows[layout.header_row]
+    return [
+        Skipped(header[c].location, "other_response_column", one_line(header[c].text))
+        for c in range(len(header))
+        if c not in taken and header[c].text
+        and 2 * sum(1 for row in question_rows if row[c].options) > len(question_rows)
+    ]
 
 
 def _set_aside_template_defaults(result: GridResult) -> None:
@@ -302,7 +379,10 @@ def _infer_layout(
     comment_col = roles.get("comment")
     if comment_col is not None and comment_col in hidden:
         comment_col = None
-    answer_col = roles.get("answer")
+    marks = tuple(_marks(roles))
+    if any(row[c].location.control for row in body for c in marks):
+        marks = ()  # checkboxes under the headings: a choice of boxes, read as such
+    answer_col = marks[0] if marks else roles.get("answer")
     if answer_col is None and "question" in roles and comment_col is not None:
         data = [rows[r] for r in scope if r != header_row]
         answer_col = _column_between(
@@ -332,8 +412,22 @@ def _infer_layout(
     if header_row is None and answer_col is None and not _mostly_questions(body, question_col):
         return None  # a table of names or descriptions, not a questionnaire
     return _Layout(
-        header_row, id_col, question_col, answer_col, comment_col, excluded, _edge(rows, header_row)
+        header_row, id_col, question_col, answer_col, comment_col, excluded,
+        _edge(rows, header_row), marks, _mark_options(rows, header_row, marks),
     )
+
+
+def _mark_options(rows: list[list[Cell]], header_row: int | None, marks: tuple[int, ...]
+                  ) -> tuple[str, ...]:
+    """The headings of the mark columns, from the header row or the one under it."""
+    if not marks or header_row is None:
+        return ()
+    for r in (header_row, header_row + 1):
+        if r < len(rows) and all(is_choice_word(rows[r][c].text) for c in marks if rows[r][c].text):
+            texts = tuple(one_line(rows[r][c].text) for c in marks)
+            if all(texts):
+                return texts
+    return ()
 
 
 def _column_between(
@@ -361,15 +455,16 @@ def _edge(rows: list[list[Cell]], header_row: int | None) -> int:
 
 
 def _printed_id_column(body: list[list[Cell]], columns: list[int]) -> int:
-    """Of several columns named as IDs, the one that identifies the rows: its IDs unique, and
-    codes ("MSTG-ARCH-1") rather than outline numbers ("1.1", the same on every sheet)."""
+    """Of several columns named as IDs, the one that identifies the rows: its IDs unique,
+    codes ("MSTG-ARCH-1") rather than outline numbers ("1.1", the same on every sheet), and on
+    every row rather than on a group's first ("Control ID | Question ID")."""
 
-    def rank(col: int) -> tuple[bool, float]:
+    def rank(col: int) -> tuple[bool, float, int]:
         ids = [printed_id(row[col].text) for row in body if looks_like_id(row[col].text)]
         if not ids:
-            return False, 0.0
+            return False, 0.0, 0
         coded = sum(1 for i in ids if any(ch.isalpha() for ch in i))
-        return len(set(ids)) >= 0.95 * len(ids), coded / len(ids)
+        return len(set(ids)) >= 0.95 * len(ids), round(coded / len(ids), 1), len(ids)
 
     return max(columns, key=rank)  # the first named wins a tie
 
@@ -457,22 +552,27 @@ def _uses_ids(rows: list[list[Cell]], layouts: list[tuple[int, _Layout]]) -> boo
     return with_text > 0 and with_id >= max(2, with_text // 3)
 
 
-def _is_question_row(row: list[Cell], texts: list[str], layout: _Layout, uses_ids: bool) -> bool:
+def _is_question_row(
+    row: list[Cell], texts: list[str], layout: _Layout, uses_ids: bool, above_header: bool
+) -> bool:
     text = texts[layout.question_col]
     if looks_like_question(text):
         return True  # even in a grid of IDs, a question the author forgot to number
     if uses_ids:
         return False
-    if layout.answer_col is None:
-        return False
+    if layout.answer_col is None or (above_header and not texts[layout.answer_col]):
+        return False  # a title over the table, whatever validation runs down its column
     answer = row[layout.answer_col]
     if answer.options or (texts[layout.answer_col] and len(text) <= 200):
         return True
+    if any(texts[c] for c in layout.marks):
+        return True
     # a requirement written as a statement ("Limit system access to authorized users.")
-    # beside an empty cell of a column the header names for answers
+    # beside an empty cell of a column the header names for answers; under answer headings to
+    # mark, any item with cells of its own ("Customer-managed keys | ☐ | ☐")
     named = layout.header_row is not None
     own_slot = answer.location != row[layout.question_col].location
-    return named and own_slot and _is_statement(text)
+    return named and own_slot and (_is_statement(text) or bool(layout.marks))
 
 
 def _is_statement(text: str) -> bool:
@@ -574,6 +674,13 @@ def _question(
         answer_formula = False
         if layout.edge < len(row) and row[layout.edge].text:
             existing = row[layout.edge].text  # written there before, by a person or by Candor
+    elif layout.marks:
+        # option i is marked in the i-th column from the slot's
+        answer_location = replace(row[layout.marks[0]].location, control="mark")
+        answer_formula = False
+        options = layout.mark_options
+        marked = [o for o, c in zip(options, layout.marks, strict=True) if row[c].text]
+        existing = "; ".join(marked) or None
     else:
         answer = row[layout.answer_col]
         answer_location = answer.location

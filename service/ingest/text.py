@@ -204,6 +204,18 @@ def infer_answer_type(question: str, options: tuple[str, ...]) -> AnswerType:
     return "text"
 
 
+_STATUS_WORD = re.compile(
+    r"^(fully |partially |not |non-?)?(compliant|implemented|met|in place|applicable)$"
+    r"|^(planned|in progress|partial|none)$"
+)
+
+
+def is_choice_word(text: str) -> bool:
+    """A column heading that is itself an answer ("Yes", "N/A", "Partially compliant"): the
+    respondent marks the column of the answer."""
+    return _choice_kind(text) != "other" or bool(_STATUS_WORD.match(normalise_choice(text)))
+
+
 def _choice_kind(option: str) -> str:
     value = normalise_choice(option)
     if value in YES_WORDS:
