@@ -36,9 +36,9 @@ class Location:
     paragraph: int | None = None
     page: int | None = None
     box: tuple[float, float, float, float] | None = None
-    control: str | None = (
-        None  # "checkbox" | "content_control" | "placeholder" when the slot is one
-    )
+    # "checkbox" | "content_control" | "placeholder" when the slot is one; "mark" when the
+    # answer is a mark in the column of the chosen option, option i the i-th column from here
+    control: str | None = None
     index: int | None = None  # which control of that kind inside the cell or paragraph
 
     def to_dict(self) -> dict[str, Any]:
@@ -58,10 +58,11 @@ class Location:
         return cls(**fields)
 
     def __str__(self) -> str:
+        mark = " (mark)" if self.control == "mark" else ""
         if self.kind == "cell":
-            return f"{self.sheet}!{self.cell}"
+            return f"{self.sheet}!{self.cell}{mark}"
         if self.kind == "row":
-            return f"row {self.row}, column {self.column}"
+            return f"row {self.row}, column {self.column}{mark}"
         if self.kind == "table":
             text = f"table {self.table}, row {self.row}, column {self.column}"
         elif self.kind == "paragraph":
