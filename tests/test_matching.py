@@ -142,7 +142,6 @@ def test_boilerplate_shared_by_a_questionnaire_is_cut_from_its_queries():
     questions.append(_question("A-9", "Is penetration testing performed every year?"))
     asked = queries(questions)
     assert asked[1].text == "Are encryption key"
-    assert stem("documented") in asked[1].boilerplate
     assert asked[5].text == questions[5].text  # nothing shared to cut
     # a questionnaire where few questions share the words keeps them
     assert not shared_boilerplate([questions[0].text, questions[5].text])

@@ -37,6 +37,10 @@ class Calibration:
     weights: tuple[float, ...]  # one per FEATURES
     intercept: float
 
+    def __post_init__(self) -> None:
+        if len(self.weights) != len(FEATURES):
+            raise ValueError(f"a calibration weighs {len(FEATURES)} features: {FEATURES}")
+
     def confidence(self, signals: MatchSignals) -> float:
         z = self.intercept + sum(w * x for w, x in zip(self.weights, signals.vector(),
                                                        strict=True))

@@ -47,7 +47,6 @@ class Query:
     text: str  # what is embedded and searched: the question without boilerplate
     parent: int | None  # the index of the question this one follows up
     dependent: bool  # it cannot be understood without its parent ("What is your strategy?")
-    boilerplate: tuple[str, ...]  # the boilerplate words cut from it
 
 
 def queries(questions: Sequence[Question]) -> list[Query]:
@@ -55,10 +54,10 @@ def queries(questions: Sequence[Question]) -> list[Query]:
     shared = shared_boilerplate(texts)
     result = []
     for i, question in enumerate(questions):
-        text, cut = _without(question.text, shared | policy_frames(question.text))
+        text = _without(question.text, shared | policy_frames(question.text))
         parent = follow_up_parent(questions, i)
         dependent = parent is not None and is_dependent(question.text)
-        result.append(Query(text, parent, dependent, cut))
+        result.append(Query(text, parent, dependent))
     return result
 
 
@@ -158,10 +157,10 @@ def _generic_runs(text: str) -> list[tuple[str, ...]]:
     return out
 
 
-def _without(text: str, shared: frozenset[tuple[str, ...]]) -> tuple[str, tuple[str, ...]]:
+def _without(text: str, shared: frozenset[tuple[str, ...]]) -> str:
     """`text` with its shared boilerplate runs cut; unchanged when nothing else would remain."""
     if not shared:
-        return text, ()
+        return text
     tokens = list(re.finditer(r"\S+", text))
     keys = [tuple(stem(w) if stem(w) in GENERIC_WORDS else w for w in words(t.group()))
             for t in tokens]
@@ -174,9 +173,6 @@ def _without(text: str, shared: frozenset[tuple[str, ...]]) -> tuple[str, tuple[
                 for position in range(start, start + size):
                     drop[flat[position][0]] = True
     if not any(drop):
-        return text, ()
+        return text
     kept = " ".join(t.group() for t, d in zip(tokens, drop, strict=True) if not d)
-    if not topic_words(kept):
-        return text, ()
-    cut = tuple(dict.fromkeys(k for (i, k) in flat if drop[i] and k not in FRAME_WORDS))
-    return kept, cut
+    return kept if topic_words(kept) else text

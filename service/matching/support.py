@@ -92,7 +92,6 @@ class TermWeights:
 @dataclass(frozen=True)
 class Support:
     coverage: float  # weighted share of the question's topic words the control names
-    missing: tuple[str, ...]  # topic stems the control does not name
     actors_missing: tuple[str, ...]
     identifiers_missing: tuple[str, ...]
     qualifiers_missing: tuple[str, ...]
@@ -131,17 +130,13 @@ def support(
         for term in terms
     }
     total = covered = 0.0
-    missing = []
     for term in question.terms:
         weight = weights(term) * (EXAMPLE_WEIGHT if term in question.examples else 1.0)
         total += weight
         if term in vocabulary.stems or term in covered_by_concept:
             covered += weight
-        else:
-            missing.append(term)
     return Support(
         round(covered / total, 4) if total else 0.0,  # no topic word: nothing to back
-        tuple(missing),
         tuple(a for a in question.actors if a not in vocabulary.concepts),
         tuple(i for i in question.identifiers if i not in vocabulary.identifiers),
         unbacked_qualifiers(understanding.qualifiers, control.statement),
