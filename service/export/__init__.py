@@ -3,8 +3,9 @@
 result = export_filled(answered, source_bytes, filled_path(source_path, out), kb, report=True)
 
 XLSX, DOCX and CSV are filled in place and differ from the original only in the answer and
-comment slots; a PDF gets a side-car XLSX and DOCX (ID, question, answer, comment). With
-`report`, an answer report XLSX is written beside the output.
+comment slots; so is a fillable PDF form, in its fields. Any other PDF gets a side-car XLSX and
+DOCX (ID, question, answer, comment). With `report`, an answer report XLSX is written beside
+the output.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from service.ingest import Question
 from .csv import fill_csv
 from .docx import fill_docx
 from .files import ExportError, filled_path, sibling, write_atomic
+from .pdf import fill_pdf
 from .plan import FORMULA_CELL, NO_COMMENT_SLOT, NotWritten, Write, neutralise, plan_answers
 from .report import answer_report, sidecar
 from .tables import docx_bytes, xlsx_bytes
@@ -37,7 +39,7 @@ __all__ = [
     "plan_format",
 ]
 
-_FILLERS = {"xlsx": fill_xlsx, "docx": fill_docx, "csv": fill_csv}
+_FILLERS = {"xlsx": fill_xlsx, "docx": fill_docx, "csv": fill_csv, "pdf": fill_pdf}
 
 
 @dataclass
@@ -58,7 +60,8 @@ def export_filled(answered: AnsweredQuestionnaire, source: bytes, out: Path, kb:
     writes, not_written = plan_export(answered)
     result = ExportResult(not_written=not_written)
     file_format = answered.questionnaire.format
-    filler = _FILLERS.get(file_format)
+    questions = answered.questionnaire.questions
+    filler = _FILLERS.get(file_format) if _fills_in_place(file_format, questions) else None
     if filler is None:  # no slots to write into: the answers go into side-cars
         table = sidecar(answered, writes)
         result.written = writes
@@ -91,10 +94,19 @@ def plan_format(
     file_format: str, answers: Iterable[tuple[Question, Answer]]
 ) -> tuple[list[Write], list[NotWritten]]:
     """`plan_export` from the file's format and each question with its answer."""
+    answers = list(answers)
     writes, not_written = plan_answers(answers)
-    if file_format not in _FILLERS:  # side-cars carry every comment
+    if not _fills_in_place(file_format, [question for question, _ in answers]):
+        # side-cars carry every comment
         not_written = [n for n in not_written if n.reason != NO_COMMENT_SLOT]
     return writes, not_written
+
+
+def _fills_in_place(file_format: str, questions: Iterable[Question]) -> bool:
+    """Whether the file has slots to write into: a PDF only when it is a fillable form."""
+    if file_format == "pdf":
+        return any(q.answer_location.kind == "field" for q in questions)
+    return file_format in _FILLERS
 
 
 def _save(path: Path, data: bytes) -> Path:

@@ -25,9 +25,11 @@ class Location:
                  `control`/`index` for a form control       document order, nested ones too)
       paragraph  paragraph (0-based body paragraph index)  DOCX free text
       page       page (1-based) + box (x0, top, x1, bottom in PDF points)
+      field      a fillable PDF form's field by its full name, with the page and box where
+                 it shows first
     """
 
-    kind: Literal["cell", "row", "table", "paragraph", "page"]
+    kind: Literal["cell", "row", "table", "paragraph", "page", "field"]
     sheet: str | None = None
     cell: str | None = None
     table: int | None = None
@@ -40,6 +42,7 @@ class Location:
     # answer is a mark in the column of the chosen option, option i the i-th column from here
     control: str | None = None
     index: int | None = None  # which control of that kind inside the cell or paragraph
+    field: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -67,6 +70,8 @@ class Location:
             text = f"table {self.table}, row {self.row}, column {self.column}"
         elif self.kind == "paragraph":
             text = f"paragraph {self.paragraph}"
+        elif self.kind == "field":
+            return f"form field {self.field!r} on page {self.page}"
         else:
             box = ", ".join(f"{v:.0f}" for v in self.box or ())
             return f"page {self.page} [{box}]"

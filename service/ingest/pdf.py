@@ -34,6 +34,8 @@ from pdfplumber.utils.exceptions import PdfminerException
 
 from .grid import Cell, Grid, GridResult, header_roles, interpret
 from .model import IngestError, Location, Question, Questionnaire, Skipped
+from .pdf_form import FormField, Widget, fields_of, form_questions, widgets
+from .pdf_form import Word as FormWord
 from .source import Limits
 from .text import (
     clean,
@@ -91,7 +93,9 @@ def parse_pdf(data: bytes, limits: Limits) -> Questionnaire:
                           "download it again")
     _refuse_decompression_bomb(data, limits)
     try:
-        pages, notices = _read_document(data, limits)
+        pages, notices, form = _read_document(data, limits)
+        if form:
+            return _form_questionnaire(pages, notices, fields_of(form))
         return _questionnaire(pages, notices)
     except IngestError:
         raise
@@ -169,8 +173,10 @@ def _inflated_size(compressed: bytes | memoryview, budget: int) -> tuple[int, in
     return size, used - len(pending) - len(inflater.unused_data)
 
 
-def _read_document(data: bytes, limits: Limits) -> tuple[list[_PageContent], list[str]]:
+def _read_document(data: bytes, limits: Limits
+                   ) -> tuple[list[_PageContent], list[str], list[Widget]]:
     notices: list[str] = []
+    form: list[Widget] = []
     with pdfplumber.open(io.BytesIO(data)) as pdf:
         declared = resolve1((resolve1(pdf.doc.catalog.get("Pages")) or {}).get("Count"))
         if isinstance(declared, int) and declared > limits.max_pages:
@@ -179,9 +185,13 @@ def _read_document(data: bytes, limits: Limits) -> tuple[list[_PageContent], lis
             raise IngestError(_too_many_pages(len(pdf.pages), limits))
         if _JAVASCRIPT.search(data) or _catalog_javascript(pdf.doc.catalog):
             notices.append("the PDF carries JavaScript: it was not run; only the text was read")
+        acroform = resolve1(pdf.doc.catalog.get("AcroForm"))
+        fillable = isinstance(acroform, dict) and bool(resolve1(acroform.get("Fields")))
         pages = []
         for number, page in enumerate(pdf.pages, start=1):
             pages.append(_read_page(page, number))
+            if fillable:
+                form += widgets(page.page_obj.annots, number, float(page.page_obj.mediabox[3]))
             page.close()  # drop pdfplumber's per-page object cache as we go
     if not pages:
         raise IngestError("the PDF has no pages")
@@ -193,7 +203,7 @@ def _read_document(data: bytes, limits: Limits) -> tuple[list[_PageContent], lis
     if blank:
         notices.append(f"page(s) {', '.join(blank)} have no text layer (scanned image?) and were "
                        "skipped: OCR is not supported")
-    return pages, notices
+    return pages, notices, form
 
 
 def _catalog_javascript(catalog: dict) -> bool:
@@ -238,6 +248,19 @@ def _questionnaire(pages: list[_PageContent], notices: list[str]) -> Questionnai
             plain.append(item)
     result.skipped += _paragraphs(plain)
     result.questions.sort(key=_position)
+    return result
+
+
+def _form_questionnaire(pages: list[_PageContent], notices: list[str], fields: list[FormField]
+                        ) -> Questionnaire:
+    """A fillable form: its fields are the questions, each labelled by the text beside it."""
+    document = _Document(pages)
+    result = Questionnaire(format="pdf", notices=notices)
+    document.drop_running_lines(result.skipped)
+    words = {page.number: [FormWord(w.text, w.x0, w.top, w.x1, w.bottom) for w in page.words
+                           if w.direction == "ltr"] for page in pages}
+    result.questions, skipped = form_questions(fields, words)
+    result.skipped += skipped
     return result
 
 
