@@ -22,6 +22,7 @@ from .model import (
     Questionnaire,
     Skipped,
 )
+from .sequence import missing_ids
 from .source import DEFAULT_LIMITS, Limits, Source, detect, read_source
 
 __all__ = [
@@ -60,6 +61,7 @@ def parse(
     questionnaire.filename = filename
     _number_unlabelled(questionnaire)
     _report_template_defaults(questionnaire)
+    _report_missing_ids(questionnaire)
     if not questionnaire.questions:
         raise IngestError(
             "no questions found: the file has no recognisable question table "
@@ -96,6 +98,17 @@ def _report_template_defaults(questionnaire: Questionnaire) -> None:
         questionnaire.notices.append(
             f"{len(defaults)} answer slots hold the template's default {values}, not an "
             "answer: read as unanswered")
+
+
+def _report_missing_ids(questionnaire: Questionnaire, listed: int = 12) -> None:
+    """Say which IDs the printed sequences skip: a question the reading missed must not go
+    unnoticed (the template may skip them too; a person checks)."""
+    missing = missing_ids([q.ref for q in questionnaire.questions if not q.ref_generated])
+    if missing:
+        names = ", ".join(missing[:listed]) + (f" and {len(missing) - listed} more"
+                                               if len(missing) > listed else "")
+        questionnaire.notices.append(
+            f"the printed IDs skip {len(missing)}: {names}; check that no question was missed")
 
 
 def _number_unlabelled(questionnaire: Questionnaire) -> None:

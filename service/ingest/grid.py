@@ -94,6 +94,7 @@ _ROLE_PATTERNS: dict[str, re.Pattern[str]] = {
     ),
 }
 _MIN_HEADER_ROLES = 2
+_BULLET = re.compile(r"^\s*[-–•▪◦·*o]\s+\S")  # a sub-item printed as a list entry
 
 
 @dataclass(frozen=True)
@@ -256,6 +257,13 @@ def interpret(grid: Grid, answer_codes: AnswerCodes | None = None) -> GridResult
             previous = None
             continue
         above_header = layout.header_row is not None and r < layout.header_row
+        if not ref and previous is not None and _BULLET.match(question_text) and \
+                _only_question_text(texts, layout):
+            # "- including a deputy" under a requirement: one of its sub-items
+            merged = replace(previous, text=f"{previous.text} {one_line(question_text)}")
+            result.questions[-1] = merged
+            previous = merged
+            continue
         if not ref and not _is_question_row(row, texts, layout, uses_ids, above_header):
             if uses_ids and previous is not None and _only_question_text(texts, layout) and \
                     not _starts_section(previous, question_text):

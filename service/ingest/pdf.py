@@ -621,7 +621,10 @@ def _joiner(previous: list[_Word], line: list[_Word], gap: float, height: float,
     if _URL_PREFIX.search(last) and first[:1].isalnum():
         return ""  # "https://example.org/" + "privacy", "name@" + "example.org"
     fragment = first.rstrip(".,;:")
-    if width and len(previous) == 1 and previous[0].x1 - previous[0].x0 > 0.7 * width and \
+    long_word = len(previous) == 1 and previous[0].x1 - previous[0].x0 > 0.7 * width
+    # a line filled to the cell's edge that ends in a long word cut short ("responsibiliti")
+    full_line = previous[-1].x1 - previous[0].x0 > 0.9 * width and len(last) >= 8
+    if width and (long_word or full_line) and \
             last[-1].isalpha() and fragment.isalpha() and fragment.islower() and \
             (fragment in _WORD_ENDINGS or (len(fragment) <= 2 and fragment not in _SHORT_WORDS)):
         return ""  # a word too long for its cell, broken at the cell edge ("Documenta" "tion")
@@ -1298,13 +1301,15 @@ class _WordRow:
 def _unruled_table(lines: list[_Line], document: _Document
                    ) -> tuple[GridResult | None, set[_Line]]:
     """The text outside ruled tables read as one table, if it is one: it must have a
-    question and an answer column (a header naming them, or answer options)."""
+    question and an answer column (a header naming them, or answer options), or printed IDs
+    on its questions (a list of requirements printed to be answered elsewhere)."""
     starts = _header_columns(lines, _column_starts(lines))
     if len(starts) < 2:
         return None, set()
     rows, repeats = _word_rows(lines, starts, document)
     result = interpret(_word_grid(rows, starts, document))
-    if not result.has_layout or not result.questions:
+    numbered = len(result.questions) >= 3 and all(q.ref for q in result.questions)
+    if not result.questions or not (result.has_layout or numbered):
         return None, set()
     result.skipped += [Skipped(_location(line.page, line.box), "repeated_header", line.text)
                        for line in repeats]
