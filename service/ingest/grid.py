@@ -280,8 +280,9 @@ def interpret(grid: Grid, answer_codes: AnswerCodes | None = None) -> GridResult
             )
             previous = None
             continue
-        if ref and _heads_family(ref, question_text, _next_ref(rows, layouts, r)) and \
-                not (layout.answer_col is not None and texts[layout.answer_col]):
+        if ref and _is_title(question_text) and \
+                not (layout.answer_col is not None and texts[layout.answer_col]) and \
+                _extends(_next_ref(rows, layouts, r), ref):
             # "3.1 | Access Control" over "3.1.1 | Limit system access …": a family's title
             section = one_line(question_text)
             result.skipped.append(
@@ -381,7 +382,7 @@ def _infer_layout(
     id_col = roles.get("id")
     if id_col is None:
         id_col = _best_column(body, looks_like_id, min_share=0.3, min_count=3, skip=named)
-    else:
+    elif "id1" in roles:
         id_col = _printed_id_column(body, [col for role, col in roles.items() if
                                            role.startswith("id")])
     comment_col = roles.get("comment")
@@ -621,11 +622,14 @@ def _next_ref(rows: list[list[Cell]], layouts: list[tuple[int, _Layout]], r: int
     return ""
 
 
-def _heads_family(ref: str, text: str, following: str) -> bool:
-    """A title numbered as the parent of the next ID ("3.1" over "3.1.1", "AC" over "AC-1")."""
-    extends = following.startswith(ref) and following[len(ref):len(ref) + 1] in (".", "-", "_", " ")
-    return extends and not looks_like_question(text) and \
-        _non_question_kind(text, 1) == "section_header"
+def _is_title(text: str) -> bool:
+    return not looks_like_question(text) and _non_question_kind(text, 1) == "section_header"
+
+
+def _extends(following: str, ref: str) -> bool:
+    """The next ID is numbered under this one ("3.1" over "3.1.1", "AC" over "AC-1"): with a
+    title, the row heads a family."""
+    return following.startswith(ref) and following[len(ref):len(ref) + 1] in (".", "-", "_", " ")
 
 
 def _starts_section(previous: Question, text: str) -> bool:

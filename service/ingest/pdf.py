@@ -621,14 +621,15 @@ def _joiner(previous: list[_Word], line: list[_Word], gap: float, height: float,
     if _URL_PREFIX.search(last) and first[:1].isalnum():
         return ""  # "https://example.org/" + "privacy", "name@" + "example.org"
     fragment = first.rstrip(".,;:")
+    ending = fragment in _WORD_ENDINGS or (len(fragment) <= 2 and fragment not in _SHORT_WORDS)
+    if not width or not last[-1].isalpha() or not fragment.isalpha() or \
+            not fragment.islower() or not ending:
+        return " "
     long_word = len(previous) == 1 and previous[0].x1 - previous[0].x0 > 0.7 * width
     # a line filled to the cell's edge that ends in a long word cut short ("responsibiliti")
     full_line = previous[-1].x1 - previous[0].x0 > 0.9 * width and len(last) >= 8
-    if width and (long_word or full_line) and \
-            last[-1].isalpha() and fragment.isalpha() and fragment.islower() and \
-            (fragment in _WORD_ENDINGS or (len(fragment) <= 2 and fragment not in _SHORT_WORDS)):
-        return ""  # a word too long for its cell, broken at the cell edge ("Documenta" "tion")
-    return " "
+    # a word too long for its cell, broken at the cell edge ("Documenta" "tion")
+    return "" if long_word or full_line else " "
 
 
 def _rotated_text(words: Iterable[_Word]) -> str:
