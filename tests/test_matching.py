@@ -116,6 +116,17 @@ def test_a_thing_the_question_names_must_be_named_by_the_control(judge):
     assert any("disaster recovery" in reason for reason in backing.objections)
 
 
+def test_a_policy_question_cites_the_policy_control_that_commits_to_what_it_asks(matcher, kb):
+    from service.matching import unbacked_qualifiers
+
+    text = ("Are policies and procedures for handling security incidents established, "
+            "documented, approved and communicated to staff?")
+    match = matcher.match([_question("P-2", text)])[0]
+    assert match.policy_control and match.policy_control != match.controls[0].control_id
+    assert not unbacked_qualifiers(match.understanding.qualifiers,
+                                   kb.controls[match.policy_control].statement)
+
+
 def test_audited_is_a_commitment_a_yes_would_make():
     assert "audited" in understand("Are access rights audited by the security team?").qualifiers
 
@@ -227,6 +238,7 @@ NOT_BACKED = [
     ("Are you certified to ISO 9001?", "ATT-02"),
     ("Can every feature of the product be operated with a keyboard alone?", "PRD-13"),
     ("Is the disaster recovery plan reviewed every year and kept up to date?", "GOV-02"),
+    ("Does your agreement with customers give them the right to audit you?", "VEN-04"),
 ]
 
 

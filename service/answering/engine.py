@@ -248,7 +248,8 @@ class _Answerer:
             return None  # the control names too little of what the question asks about
         if question.answer_type in ("number", "date"):
             return None  # a count or a date comes from the facts or a person, not a control
-        if backing.actors_missing or backing.identifiers_missing or backing.concepts_missing:
+        if (backing.actors_missing or backing.identifiers_missing or backing.concepts_missing
+                or backing.parties_foreign):
             return None  # the control is about someone or something else
         control = self.kb.controls[match.controls[0].control_id]
         topic = self.assessment(control.id)

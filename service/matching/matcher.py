@@ -20,7 +20,7 @@ from .index import KnowledgeIndex, documents
 from .language import stems
 from .queries import Query, queries
 from .support import ControlVocabulary, Support, TermWeights, support
-from .understanding import Understanding, merge_topics, understand
+from .understanding import Understanding, merge_topics, unbacked_qualifiers, understand
 
 TOP_K = 5
 QUERY_CHUNK = 64
@@ -129,8 +129,12 @@ class Matcher:
                                self.weights.familiarity(understanding.topic))
         policy = None
         if understanding.policy and best not in self.policy_controls:
+            # the policy control that commits to most of what the question asks of the policy
+            # ("documented, approved …"), the closest of those
             column = {cid: j for j, cid in enumerate(control_ids)}
-            policy = max(self.policy_controls, key=lambda c: (row[column[c]], c), default=None)
+            policy = max(self.policy_controls, key=lambda c: (
+                -len(unbacked_qualifiers(understanding.qualifiers, self.kb.controls[c].statement)),
+                row[column[c]], c), default=None)
         return QuestionMatch(top, self.calibration.confidence(signals), fact, library,
                              understanding, backing, signals, policy, follows)
 

@@ -41,6 +41,7 @@ class ControlVocabulary:
     stems: frozenset[str]
     concepts: frozenset[str]
     identifiers: frozenset[str]
+    parties: frozenset[str] = frozenset()  # the outside party its title is about (vendors…)
 
     @classmethod
     def of(cls, control: Control) -> ControlVocabulary:
@@ -49,9 +50,12 @@ class ControlVocabulary:
             frozenset(s for text in texts for s in stems(text)),
             frozenset(c for text in texts for c in concepts(stems(text))),
             frozenset(i for text in texts for i in identifiers(text)),
+            concepts(stems(control.title)) & OUTSIDE_PARTIES,
         )
 
 
+# The parties outside the company a control or a question can be about.
+OUTSIDE_PARTIES = frozenset({"third_party", "customer", "individual"})
 # Concepts that say who or how often, not what: checked as actors and qualifiers instead.
 NOT_OBJECTS = frozenset({*ACTOR_CONCEPTS, "annual", "quarterly", "monthly"})
 EXAMPLE_WEIGHT = 0.25  # a word named only as an example counts this much
@@ -96,6 +100,7 @@ class Support:
     identifiers_missing: tuple[str, ...]
     qualifiers_missing: tuple[str, ...]
     concepts_missing: tuple[str, ...] = ()  # things it names that the control does not
+    parties_foreign: tuple[str, ...] = ()  # outside parties the control is about, it is not
 
     @property
     def objections(self) -> tuple[str, ...]:
@@ -107,6 +112,9 @@ class Support:
             )
         if self.identifiers_missing:
             reasons.append("it names " + ", ".join(self.identifiers_missing))
+        if self.parties_foreign:
+            reasons.append("the control is about " + ", ".join(
+                p.replace("_", " ") for p in self.parties_foreign) + " and the question is not")
         if self.concepts_missing:
             reasons.append("it asks about " + ", ".join(c.replace("_", " ")
                                                        for c in self.concepts_missing))
@@ -145,4 +153,7 @@ def support(
             if concept not in NOT_OBJECTS and concept not in vocabulary.concepts
             and not all(t in question.examples for t in terms)
         ),
+        # a control about vendors does not answer a question about customers, and vice versa
+        tuple(p for p in sorted(vocabulary.parties)
+              if p not in question.actors and set(question.actors) & OUTSIDE_PARTIES),
     )
