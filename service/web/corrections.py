@@ -61,7 +61,7 @@ def correct_columns(
     assert record.id is not None
     if record.format not in CORRECTABLE_FORMATS:
         raise InvalidInput(f"the columns of a {record.format.upper()} file cannot be corrected: "
-                           "only spreadsheets and CSV files")
+                           "only spreadsheets, CSV files and Word tables")
     before = next((p for p in record.mapping if p["part"] == part), None)
     if before is None:
         raise InvalidInput(f"this questionnaire has no part {part!r}")
