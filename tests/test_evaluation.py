@@ -73,7 +73,7 @@ def test_out_of_family_floors_on_the_higher_education_family(results):
 
 def test_out_of_family_floors_on_the_supply_chain_family(results):
     """Below the bar issue #12 sets (auto-precision 0.97, hit@1 0.85, automation 0.30, fact and
-    other 2%): measured 0.952, 0.721, 0.235 and 1 of its 4 fact questions (see README). These
+    other 2%): measured 0.938, 0.721, 0.239 and 1 of its 4 fact questions (see README). These
     floors keep what was reached from sliding back."""
     scores = results["cisa_scrm"].scores
     assert scores.auto_precision >= 0.93, scores

@@ -131,6 +131,12 @@ def answer_matches(
     return AnsweredQuestionnaire(questionnaire, answered, gaps, on)
 
 
+def drafts_description(question: Question, match: QuestionMatch) -> bool:
+    """The answer would be a description of a practice ("How do you …?" in a text slot),
+    not a yes/no about a safeguard (asked as a question or written as a requirement)."""
+    return question.answer_type == "text" and match.understanding.polarity != "positive"
+
+
 class _Answerer:
     def __init__(
         self, kb: KnowledgeBase, company: CompanyProfile, on: date, thresholds: Thresholds
@@ -232,7 +238,8 @@ class _Answerer:
 
     def _from_control(self, question: Question, match: QuestionMatch) -> AnsweredQuestion | None:
         understanding, backing = match.understanding, match.support
-        bar = self.limits.description if question.answer_type == "text" else self.limits.control
+        described = drafts_description(question, match)
+        bar = self.limits.description if described else self.limits.control
         if not match.controls or backing is None or match.confidence < bar:
             return None
         if understanding.commentary:
@@ -243,8 +250,7 @@ class _Answerer:
             question.answer_type == "text" and understanding.description
         ):
             return None  # not a yes/no about a safeguard: only "how do you …" can be drafted
-        if backing.coverage < (DESCRIPTION_COVERAGE if question.answer_type == "text"
-                               else MIN_COVERAGE):
+        if backing.coverage < (DESCRIPTION_COVERAGE if described else MIN_COVERAGE):
             return None  # the control names too little of what the question asks about
         if question.answer_type in ("number", "date"):
             return None  # a count or a date comes from the facts or a person, not a control

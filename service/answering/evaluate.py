@@ -26,7 +26,13 @@ from service.controls import CompanyProfile, KnowledgeBase
 from service.ingest import IngestError, Question, Questionnaire
 from service.matching import Calibration, MatchSignals, QuestionMatch, fit
 
-from .engine import AnsweredQuestion, AnsweredQuestionnaire, Thresholds, answer_matches
+from .engine import (
+    AnsweredQuestion,
+    AnsweredQuestionnaire,
+    Thresholds,
+    answer_matches,
+    drafts_description,
+)
 
 # The auto-precision a fitted bar must reach on every family it is fitted on: the floor the
 # README promises. (0.985 was tried: one stray answer among a family's few dozen automatic
@@ -283,7 +289,8 @@ def fit_thresholds(families: Sequence[Family], kb: KnowledgeBase, company: Compa
             by_kind[described].append([
                 (item.answer.confidence, is_right(label, item.match, kb))
                 for label, item in items
-                if auto_from_control(item) and (item.question.answer_type == "text") == described
+                if auto_from_control(item)
+                and drafts_description(item.question, item.match) == described
             ])
 
     def lowest(outcomes: list[list[tuple[float, bool]]]) -> float:

@@ -48,7 +48,7 @@ class Calibration:
 
 
 # Fitted on every labelled family by `candor eval --fit` (see README, "Matching quality").
-CALIBRATION = Calibration((2.1245, 5.6275, 1.5829, 0.02), -3.9363)
+CALIBRATION = Calibration((2.1451, 5.61, 1.5874, 0.0136), -3.9366)
 
 
 def fit(samples: Sequence[tuple[MatchSignals, bool]], l2: float = 0.01) -> Calibration:

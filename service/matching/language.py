@@ -93,7 +93,7 @@ _SUFFIXES = (
     ("ible", ""),
     ("als", ""),
     ("al", ""),
-    ("sses", "ss"),
+    ("ees", "ee"), ("sses", "ss"),
     ("es", ""),
     ("s", ""),
 )
@@ -121,9 +121,9 @@ def stem(word: str) -> str:
                     continue
                 word = word[: len(word) - len(suffix)] + replacement
                 break
-        if word.endswith("e") and len(word) > _MIN_STEM:
-            word = word[:-1]
-        if len(word) >= _MIN_STEM and word[-1] == word[-2] and word[-1] not in "s":
+        if word.endswith("e") and not word.endswith("ee") and len(word) > _MIN_STEM:
+            word = word[:-1]  # "employee", "trainee" keep theirs: "employ" is another word
+        if len(word) >= _MIN_STEM and word[-1] == word[-2] and word[-1] not in "aeious":
             word = word[:-1]
         if word == before:
             break

@@ -154,6 +154,7 @@ def support(
             and not all(t in question.examples for t in terms)
         ),
         # a control about vendors does not answer a question about customers, and vice versa
-        tuple(p for p in sorted(vocabulary.parties)
-              if p not in question.actors and set(question.actors) & OUTSIDE_PARTIES),
+        tuple(sorted(vocabulary.parties))
+        if vocabulary.parties and set(question.actors) & OUTSIDE_PARTIES
+        and not vocabulary.parties & set(question.actors) else (),
     )

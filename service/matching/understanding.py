@@ -160,8 +160,14 @@ _ASKING_START = re.compile(
 )
 _REQUIREMENT_VERB = re.compile(
     r"\b(is|are|has been|have been|must|shall|should|exists?|uses?|implements?|enforces?|"
-    r"maintains?|ensures?|protects?|prevents?|validates?|verifies|requires?|restricts?|"
-    r"encrypts?|limits?|logs?|monitors?)\b",
+    r"maintains?|ensures?|protects?|prevents?|validates?|verifies|verify|requires?|restricts?|"
+    r"encrypts?|limits?|logs?|monitors?|employs?|sanitizes?|sanitises?|destroys?|escorts?|"
+    r"creates?|retains?|reviews?|authenticates?|authori[sz]es?|separates?|prohibits?|"
+    r"controls?|establish(es)?|documents?|defines?|develops?|performs?|conducts?|tests?|"
+    r"trains?|screens?|terminates?|updates?|patch(es)?|scans?|approves?|blocks?|denies|deny|"
+    r"disables?|configures?|audits?|records?|reports?|notif(y|ies)|responds?|recovers?|"
+    r"removes?|revokes?|rotates?|stores?|transmits?|detects?|alerts?|identif(y|ies)|"
+    r"provides?|manages?|applies|apply|terminates?|isolates?|segments?)\b",
     re.IGNORECASE,
 )
 
